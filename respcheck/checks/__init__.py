@@ -1,0 +1,68 @@
+"""The catalogue of checks, in the order they run on one exchange.
+
+Each check is a plain function CheckContext -> list[Failure]; none knows
+about pytest. Universal checks decide for themselves whether they apply
+(e.g. Response rules only on a 2xx answer of POST /responses).
+"""
+
+from __future__ import annotations
+
+from .body import check_fields, check_output, check_schema
+from .context import CheckContext
+from .envelope import check_error_envelope, check_expected_error
+from .response import check_json_body, check_response_schema, check_status_consistency, check_usage
+from .status import check_headers, check_request_id, check_status
+
+CHECKS = (
+    check_status,
+    check_headers,
+    check_request_id,
+    check_error_envelope,
+    check_expected_error,
+    check_json_body,
+    check_response_schema,
+    check_usage,
+    check_status_consistency,
+    check_schema,
+    check_fields,
+    check_output,
+)
+
+# Rules a case may switch off with `skip_rules`, and what each checks.
+RULES = {
+    "transport": "the request got a complete HTTP answer within the timeout and size limits",
+    "template": "every {{placeholder}} in the case could be filled in",
+    "status": "the HTTP status is the expected one",
+    "header": "an expected response header matches",
+    "content_type": "the Content-Type is the expected one (JSON answers are application/json)",
+    "request_id": "every answer carries the profile's request-id header",
+    "error.content_type": "error answers are application/json",
+    "error.envelope": "error answers follow {error: {message, type, code, param}}",
+    "error.code_is_status": "error code names the error instead of repeating the HTTP status",
+    "error.type": "the error type is the expected one",
+    "error.code": "the error code is the expected one",
+    "error.param": "the error param is the expected one",
+    "error.message": "the error message matches",
+    "body.json": "a JSON answer parses",
+    "response.schema": "a Response validates against schemas/response.schema.json",
+    "response.id_prefix": "Response ids carry the profile's prefix",
+    "response.status": "status agrees with error and incomplete_details",
+    "usage.present": "a finished Response reports usage",
+    "usage.total": "total_tokens = input_tokens + output_tokens",
+    "usage.details": "cached_tokens <= input_tokens and reasoning_tokens <= output_tokens",
+    "schema": "the body validates against the case's schema",
+    "field": "a body field matches the case's matcher",
+    "output.items": "the expected output items are present",
+    "output.text": "the output text matches",
+    "capture": "a value to capture from a step is there",
+}
+
+
+def run_checks(ctx: CheckContext, skip_rules: frozenset[str] = frozenset()) -> list:
+    failures = []
+    for check in CHECKS:
+        failures.extend(f for f in check(ctx) if f.rule not in skip_rules)
+    return failures
+
+
+__all__ = ["CHECKS", "RULES", "CheckContext", "run_checks"]

@@ -1,0 +1,42 @@
+"""What every check receives: the exchange and what the case expects of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..client import Exchange
+from ..failures import Failure
+from ..profile import Profile
+
+
+@dataclass
+class CheckContext:
+    exchange: Exchange
+    expect: dict  # the step's expectations, placeholders already filled in
+    profile: Profile
+    path: str  # request path relative to the base URL, e.g. /responses
+    method: str = "POST"
+    lines: dict = field(default_factory=dict)  # path in the step -> line in the case file
+    step: str = ""
+
+    def line(self, *keys: Any) -> int | None:
+        path = ("expect",) + keys
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+    def fail(self, rule: str, message: str, path: str = "", at: tuple = ()) -> Failure:
+        return Failure(rule=rule, message=message, path=path, step=self.step,
+                       line=self.line(*at) if at else None)
+
+    @property
+    def ok_status(self) -> bool:
+        status = self.exchange.status
+        return status is not None and 200 <= status < 300
+
+    @property
+    def is_responses_create(self) -> bool:
+        return self.method == "POST" and self.path.rstrip("/") == "/responses"

@@ -1,0 +1,53 @@
+"""Error answers: the envelope every non-2xx body must follow, and the
+type/code/param a case expects."""
+
+from __future__ import annotations
+
+from ..failures import Failure
+from ..jsonpath import MISSING
+from ..matchers import describe, mismatch
+from ..schemastore import default_store
+from .context import CheckContext
+
+ERROR_SCHEMA = "error.schema.json"
+
+
+def check_error_envelope(ctx: CheckContext) -> list[Failure]:
+    """A non-2xx answer is JSON `{"error": {message, type, code, param}}`."""
+    ex = ctx.exchange
+    if ctx.ok_status:
+        return []
+    failures = []
+    if not ex.content_type.lower().startswith("application/json"):
+        failures.append(ctx.fail("error.content_type",
+                                 f"an error answer must be application/json, got {ex.content_type or 'no Content-Type'!r}"))
+    body = ex.json
+    if body is MISSING:
+        failures.append(ctx.fail("error.envelope", f"HTTP {ex.status} without a JSON error envelope: {ex.json_error}"))
+        return failures
+    for issue in default_store().issues(ERROR_SCHEMA, body):
+        failures.append(ctx.fail("error.envelope", issue.message, path=issue.path))
+    code = body.get("error", {}).get("code") if isinstance(body.get("error"), dict) else None
+    if code is not None and str(code).strip() == str(ex.status):
+        failures.append(ctx.fail("error.code_is_status",
+                                 f"error code is the HTTP status ({code!r}); it must name the error, "
+                                 "e.g. 'model_not_found'", path="$.error.code"))
+    return failures
+
+
+def check_expected_error(ctx: CheckContext) -> list[Failure]:
+    expected = ctx.expect.get("error")
+    if not expected:
+        return []
+    body = ctx.exchange.json
+    error = body.get("error", MISSING) if isinstance(body, dict) else MISSING
+    if not isinstance(error, dict):
+        return [ctx.fail("error.envelope", f"expected an error object, got {describe(error)}", path="$.error",
+                         at=("error",))]
+    failures = []
+    for key in ("type", "code", "param", "message"):
+        if key in expected:
+            reason = mismatch(expected[key], error.get(key, MISSING))
+            if reason:
+                failures.append(ctx.fail(f"error.{key}", reason, path=f"$.error.{key}", at=("error", key)))
+    return failures

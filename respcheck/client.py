@@ -1,0 +1,161 @@
+"""Sending one request and keeping everything about the exchange.
+
+The plugin uses httpx (sync): httpx-sse is built on it, the design card names
+it, and a sync client keeps each pytest item a plain function call. A hostile
+server must not hang or crash a run, so every read is bounded in time and in
+size, and transport failures become a readable `Exchange.error`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .jsonpath import MISSING
+
+INVALID_KEY = "rc-invalid-key-000000"
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str  # ends in /v1 (like the OpenAI SDK's base_url); case paths are relative to it
+    api_key: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout: float = 30.0
+    max_body_bytes: int = 8 * 1024 * 1024
+    embedded: bool = False
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes | None
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+    elapsed: float = 0.0
+    error: str | None = None  # transport failure, in words
+    _json: Any = field(default=None, repr=False)
+    _json_error: str | None = field(default=None, repr=False)
+    _parsed: bool = field(default=False, repr=False)
+
+    @property
+    def content_type(self) -> str:
+        return self.response_headers.get("content-type", "")
+
+    def _parse(self) -> None:
+        if self._parsed:
+            return
+        self._parsed = True
+        if not self.body:
+            self._json, self._json_error = MISSING, "the body is empty"
+            return
+        try:
+            self._json = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            snippet = self.body[:80].decode("utf-8", "replace")
+            self._json, self._json_error = MISSING, f"the body is not JSON ({exc}); it starts with {snippet!r}"
+
+    @property
+    def json(self) -> Any:
+        """The parsed body, or MISSING (see `json_error`)."""
+        self._parse()
+        return self._json
+
+    @property
+    def json_error(self) -> str | None:
+        self._parse()
+        return self._json_error
+
+    @property
+    def request_json(self) -> Any:
+        if not self.request_body:
+            return None
+        try:
+            return json.loads(self.request_body)
+        except ValueError:
+            return None
+
+
+class Client:
+    """One pooled connection set per run."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self._http = httpx.Client(timeout=httpx.Timeout(target.timeout), follow_redirects=False, trust_env=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def build_headers(self, auth: str, extra: dict[str, str] | None, content_type: str | None) -> dict[str, str]:
+        headers = {"Accept": "application/json, text/event-stream", "User-Agent": "respcheck"}
+        headers.update(self.target.headers)
+        if auth == "default" and self.target.api_key:
+            headers["Authorization"] = f"Bearer {self.target.api_key}"
+        elif auth == "invalid":
+            headers["Authorization"] = f"Bearer {INVALID_KEY}"
+        if content_type:
+            headers["Content-Type"] = content_type
+        headers.update(extra or {})
+        return headers
+
+    def send(self, method: str, path: str, *, query: dict | None = None, headers: dict[str, str],
+             body: bytes | None) -> Exchange:
+        url = self.target.url(path)
+        if query:
+            url = str(httpx.URL(url, params={k: _query_value(v) for k, v in query.items()}))
+        exchange = Exchange(method=method, url=url, request_headers=headers, request_body=body)
+        started = time.monotonic()
+        deadline = started + self.target.timeout
+        try:
+            with self._http.stream(method, url, headers=headers, content=body) as response:
+                exchange.status = response.status_code
+                exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
+                exchange.body, exchange.error = _read_bounded(response, deadline, self.target)
+        except httpx.TimeoutException as exc:
+            exchange.error = f"no answer within the request timeout of {self.target.timeout:g}s ({_kind(exc)})"
+        except httpx.ConnectError as exc:
+            exchange.error = f"could not connect to {self.target.base_url}: {_reason(exc)}"
+        except httpx.RemoteProtocolError as exc:
+            exchange.error = f"the server broke the HTTP exchange: {_reason(exc)}"
+        except httpx.HTTPError as exc:
+            exchange.error = f"HTTP transport failed ({type(exc).__name__}): {_reason(exc)}"
+        exchange.elapsed = time.monotonic() - started
+        return exchange
+
+
+def _read_bounded(response: httpx.Response, deadline: float, target: Target) -> tuple[bytes, str | None]:
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > target.max_body_bytes:
+            return b"".join(chunks), (f"the body exceeds {target.max_body_bytes} bytes "
+                                      "(--max-body-bytes); stopped reading")
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            return b"".join(chunks), (f"the body was still arriving after the request timeout of "
+                                      f"{target.timeout:g}s; stopped reading")
+    return b"".join(chunks), None
+
+
+def _query_value(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _kind(exc: Exception) -> str:
+    return {"ConnectTimeout": "connect", "ReadTimeout": "read", "WriteTimeout": "write",
+            "PoolTimeout": "pool"}.get(type(exc).__name__, "timeout") + " timeout"
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]

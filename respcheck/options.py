@@ -1,0 +1,111 @@
+"""Command-line options, their environment variables, and how they combine
+with the profile into the settings of one run."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+
+import pytest
+
+from .profile import Profile, ProfileError, available_profiles, load_profile
+
+DEFAULT_TIMEOUT = 30.0
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("respcheck", "respcheck: Responses API gateway conformance")
+    group.addoption("--base-url", metavar="URL", default=None,
+                    help="Target base URL ending in /v1 (env RESPCHECK_BASE_URL). "
+                         "Without one, the embedded reference gateway is started on 127.0.0.1.")
+    group.addoption("--api-key", metavar="KEY", default=None,
+                    help="API key sent as a bearer token (env RESPCHECK_API_KEY, or the profile's api_key_env). "
+                         "Never printed.")
+    group.addoption("--profile", metavar="NAME|PATH", default=None,
+                    help="Target profile: a name under suites/profiles/ or a YAML file (env RESPCHECK_PROFILE). "
+                         "Default: reference (the embedded gateway).")
+    group.addoption("--header", metavar="K:V", action="append", default=[],
+                    help="Extra header for every request; repeatable.")
+    group.addoption("--request-timeout", metavar="S", type=float, default=None,
+                    help=f"Seconds one request may take in all (env RESPCHECK_REQUEST_TIMEOUT; default: the "
+                         f"profile's, else {DEFAULT_TIMEOUT:g}).")
+    group.addoption("--model", metavar="ROLE=ID", action="append", default=[],
+                    help="Use model ID for ROLE instead of the profile's; repeatable.")
+    group.addoption("--max-body-bytes", metavar="N", type=int, default=8 * 1024 * 1024,
+                    help="Stop reading an answer past this size and fail the case (default 8 MiB).")
+    group.addoption("--reference-fault", metavar="NAME", action="append", default=[],
+                    help="Start the embedded reference gateway with this fault switch on; repeatable "
+                         "(`respcheck faults` lists them). Used to prove that checks fail.")
+    group.addoption("--show-secrets", action="store_true", default=False,
+                    help="Do not mask the API key and credential headers in output (for local debugging).")
+
+
+class UsageError(Exception):
+    """A bad option or profile: the run stops before any request with one line."""
+
+
+@dataclass
+class RunSettings:
+    profile: Profile
+    base_url: str | None  # None: start the embedded gateway
+    api_key: str | None
+    headers: dict[str, str]
+    timeout: float
+    models: dict[str, str]
+    max_body_bytes: int
+    faults: list[str] = field(default_factory=list)
+    show_secrets: bool = False
+
+
+def _parse_pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, found, rest = value.partition(sep)
+        if not found or not key.strip():
+            raise UsageError(f"{what} must look like NAME{sep}VALUE, got {value!r}")
+        pairs[key.strip()] = rest.strip()
+    return pairs
+
+
+def resolve(config: pytest.Config) -> RunSettings:
+    opt = config.option
+    base_url = opt.base_url or os.environ.get("RESPCHECK_BASE_URL") or None
+    profile_name = opt.profile or os.environ.get("RESPCHECK_PROFILE")
+    if profile_name is None:
+        if base_url:
+            raise UsageError("--base-url needs --profile NAME|PATH to know the target's models and features "
+                             f"(known profiles: {', '.join(available_profiles())})")
+        profile_name = "reference"
+    try:
+        profile = load_profile(profile_name)
+    except ProfileError as exc:
+        raise UsageError(f"profile: {exc}") from None
+    base_url = base_url or profile.base_url
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
+    if opt.reference_fault and base_url:
+        raise UsageError("--reference-fault applies to the embedded gateway only; drop --base-url to use it")
+
+    api_key = opt.api_key or os.environ.get("RESPCHECK_API_KEY")
+    if not api_key and profile.api_key_env:
+        api_key = os.environ.get(profile.api_key_env)
+    if not api_key and not base_url:
+        # The embedded gateway accepts exactly this run's key; a fresh random one
+        # also lets the project's tests prove that keys never reach the output.
+        api_key = "rc-" + secrets.token_hex(16)
+
+    timeout_env = os.environ.get("RESPCHECK_REQUEST_TIMEOUT")
+    try:
+        timeout = opt.request_timeout or (float(timeout_env) if timeout_env else None)
+    except ValueError:
+        raise UsageError(f"RESPCHECK_REQUEST_TIMEOUT must be a number of seconds, got {timeout_env!r}") from None
+    timeout = timeout or profile.request_timeout or DEFAULT_TIMEOUT
+    if timeout <= 0:
+        raise UsageError("--request-timeout must be positive")
+
+    headers = {**profile.headers, **_parse_pairs(opt.header, ":", "--header")}
+    models = {**profile.models, **_parse_pairs(opt.model, "=", "--model")}
+    return RunSettings(profile=profile, base_url=base_url.rstrip("/") if base_url else None, api_key=api_key,
+                       headers=headers, timeout=timeout, models=models, max_body_bytes=opt.max_body_bytes,
+                       faults=list(opt.reference_fault), show_secrets=opt.show_secrets)

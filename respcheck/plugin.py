@@ -1,0 +1,192 @@
+"""The pytest plugin: YAML case files become items, the profile decides what
+runs, the target is started once per session, failures read like a report.
+
+Public pytest API only (the "non-python tests" pattern).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .case import Case, CaseError, load_case_file
+from .options import RunSettings, UsageError, add_options, resolve
+from .report.text import render_failure
+from .runner import CaseRun, run_case
+from .target import TargetSession, Unreachable
+
+SESSION = pytest.StashKey[TargetSession]()
+SETTINGS = pytest.StashKey[RunSettings]()
+SEEN_IDS = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "respcheck: a respcheck conformance case")
+    config.stash[SEEN_IDS] = {}
+
+
+def _settings(config: pytest.Config) -> RunSettings:
+    """Resolved on first need, so `pytest tests` never reads a profile."""
+    if SETTINGS not in config.stash:
+        try:
+            config.stash[SETTINGS] = resolve(config)
+        except UsageError as exc:
+            raise pytest.UsageError(f"respcheck: {exc}") from None
+    return config.stash[SETTINGS]
+
+
+def _is_case_file(file_path: Path, root: Path) -> bool:
+    if file_path.suffix not in (".yaml", ".yml"):
+        return False
+    try:
+        parts = file_path.relative_to(root).parts
+    except ValueError:
+        parts = file_path.parts
+    return "cases" in parts[:-1]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if _is_case_file(file_path, parent.config.rootpath):
+        return CaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+class CaseFile(pytest.File):
+    def collect(self):
+        try:
+            cases = load_case_file(self.path)
+        except CaseError as exc:
+            yield BrokenCaseItem.from_parent(self, name="case-file-error", error=exc)
+            return
+        seen = self.config.stash[SEEN_IDS]
+        for case in cases:
+            if case.name in seen:
+                error = CaseError(self.path, case.line, f"case id {case.id!r} is already used at {seen[case.name]}",
+                                  case.id)
+                yield BrokenCaseItem.from_parent(self, name=case.name, error=error)
+                continue
+            seen[case.name] = f"{self.path}:{case.line}"
+            item = CaseItem.from_parent(self, name=case.name, case=case)
+            for tag in case.tags:
+                self.config.addinivalue_line("markers", f"{tag}: respcheck case tag")
+                item.add_marker(tag)
+            item.add_marker("respcheck")
+            yield item
+
+
+class CaseFileFailure(Exception):
+    pass
+
+
+class BrokenCaseItem(pytest.Item):
+    """Stands for a case file (or case) that cannot be used: it fails with the
+    file, line and rule, and the rest of the run goes on."""
+
+    def __init__(self, *, error: CaseError, **kwargs):
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        raise CaseFileFailure(self.error.render())
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CaseFileFailure):
+            return f"[case-file] {excinfo.value}"
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, (self.error.line or 1) - 1, f"case file {self.path.name}"
+
+
+class CaseFailed(Exception):
+    def __init__(self, run: CaseRun):
+        super().__init__(", ".join(sorted({f.rule for f in run.failures})))
+        self.run = run
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, case: Case, **kwargs):
+        super().__init__(**kwargs)
+        self.case = case
+        self.case_run: CaseRun | None = None
+        self.user_properties.append(("case_id", case.id))
+        self.user_properties.append(("area", case.area))
+        if case.feature:
+            self.user_properties.append(("feature", case.feature))
+
+    def setup(self) -> None:
+        settings = _settings(self.config)
+        profile = settings.profile
+        override = profile.cases.get(self.case.id, {})
+        if "skip" in override:
+            pytest.skip(f"profile {profile.name!r}: {override['skip']}")
+        decision = profile.decide(self.case.all_requires)
+        if decision.kind == "skip":
+            pytest.skip(decision.reason)
+        for role in self.case.models or ("text",):
+            if not settings.models.get(role):
+                pytest.skip(f"profile {profile.name!r} names no model for role {role!r} (add it, or --model {role}=ID)")
+        if "xfail" in override:
+            self.add_marker(pytest.mark.xfail(reason=f"profile {profile.name!r}: {override['xfail']}", strict=True))
+
+    def runtest(self) -> None:
+        session = self.config.stash[SESSION]
+        settings = session.settings
+        client = session.start()
+        override = settings.profile.cases.get(self.case.id, {}).get("expect")
+        self.case_run = run_case(self.case, client, settings.profile, settings.models, override)
+        model = settings.models.get((self.case.models or ("text",))[0])
+        if model:
+            self.user_properties.append(("model", model))
+        if self.case_run.failures:
+            self.user_properties.append(("failed_rules", ",".join(sorted({f.rule for f in self.case_run.failures}))))
+            raise CaseFailed(self.case_run)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CaseFailed):
+            session = self.config.stash[SESSION]
+            return render_failure(excinfo.value.run, session.masker, verbose=self.config.option.verbose > 0)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, self.case.line - 1, f"case {self.case.name}"
+
+
+def _has_cases(items) -> bool:
+    return any(isinstance(item, CaseItem) for item in items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    if config.option.collectonly or not _has_cases(session.items):
+        return
+    target = TargetSession(_settings(config))
+    config.stash[SESSION] = target
+    try:
+        target.start()
+        target.probe()
+    except UsageError as exc:
+        target.close()
+        raise pytest.UsageError(f"respcheck: {exc}") from None
+    except Unreachable as exc:
+        target.close()
+        pytest.exit(f"respcheck: {exc}", returncode=pytest.ExitCode.INTERRUPTED)
+
+
+def pytest_report_header(config: pytest.Config):
+    if SETTINGS not in config.stash:
+        return None
+    settings = config.stash[SETTINGS]
+    target = settings.base_url or "embedded reference gateway (127.0.0.1)"
+    faults = f", faults: {', '.join(settings.faults)}" if settings.faults else ""
+    return f"respcheck: profile {settings.profile.name}, target {target}{faults}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SESSION in config.stash:
+        config.stash[SESSION].close()

@@ -1,0 +1,124 @@
+"""Target profiles: what a gateway supports, rejects or lacks.
+
+A profile is a YAML file validated by schemas/profile.schema.json. Named
+profiles live in suites/profiles/NAME.yaml; `--profile` also takes a path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema.exceptions import best_match
+
+from .schemastore import default_store
+from .yamlfile import YamlFileError, load_documents
+
+PROFILE_DIR = Path(__file__).resolve().parent.parent / "suites" / "profiles"
+
+DEFAULT_SETTINGS = {
+    "request_id_header": None,
+    "response_id_prefix": None,
+    "done_sentinel": "optional",
+    "error_event_shape": "either",
+    "event_line": "optional",
+    "unknown_events": "allow",
+    "endpoint_naming": "tokens",
+}
+
+
+class ProfileError(Exception):
+    def __init__(self, message: str, file: Path | None = None, line: int | None = None):
+        self.file, self.line, self.message = file, line, message
+        where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+        super().__init__(f"{where}{message}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the profile says about running a case (or a step)."""
+
+    kind: str  # "run" | "skip" | "reject"
+    reason: str = ""
+    rejection: dict | None = None  # status/type/code/param the target answers instead
+    capability: str | None = None
+
+
+@dataclass
+class Profile:
+    name: str
+    file: Path | None
+    models: dict[str, str]
+    capabilities: dict[str, Any]
+    settings: dict[str, Any]
+    error_codes: dict[str, Any] = field(default_factory=dict)
+    error_types: dict[str, str] = field(default_factory=dict)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    request_timeout: float | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    cases: dict[str, dict] = field(default_factory=dict)
+    description: str = ""
+
+    def decide(self, requires: tuple[str, ...]) -> Decision:
+        """Skip on an absent or undeclared capability; expect the profile's
+        error on a rejected one; otherwise run as written."""
+        rejection = None
+        for cap in requires:
+            state = self.capabilities.get(cap)
+            if state is None:
+                return Decision("skip", f"profile {self.name!r} does not declare capability {cap!r}", capability=cap)
+            if state == "absent":
+                return Decision("skip", f"profile {self.name!r} lacks capability {cap!r}", capability=cap)
+            if isinstance(state, dict) and "absent" in state:
+                return Decision("skip", f"profile {self.name!r} lacks capability {cap!r}: {state['absent']}",
+                                capability=cap)
+            if isinstance(state, dict) and "rejected" in state and rejection is None:
+                rejection = Decision("reject", f"profile {self.name!r} rejects {cap!r}",
+                                     rejection=state["rejected"], capability=cap)
+        return rejection or Decision("run")
+
+    def model_for(self, role: str) -> str | None:
+        return self.models.get(role)
+
+
+def _from_document(file: Path) -> Profile:
+    try:
+        documents = load_documents(file)
+    except YamlFileError as exc:
+        raise ProfileError(exc.message, file, exc.line) from None
+    if len(documents) != 1 or not isinstance(documents[0].data, dict):
+        raise ProfileError("a profile file holds exactly one YAML mapping", file)
+    doc = documents[0]
+    error = best_match(default_store().validator("profile.schema.json").iter_errors(doc.data))
+    if error is not None:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise ProfileError(f"does not follow profile.schema.json: ${where}: {error.message}",
+                           file, doc.line_of(tuple(error.absolute_path)))
+    data = doc.data
+    return Profile(
+        name=data["name"], file=file, models=dict(data["models"]), capabilities=dict(data["capabilities"]),
+        settings={**DEFAULT_SETTINGS, **data.get("settings", {})},
+        error_codes=dict(data.get("error_codes", {})), error_types=dict(data.get("error_types", {})),
+        base_url=data.get("base_url"), api_key_env=data.get("api_key_env"),
+        request_timeout=data.get("request_timeout"), headers=dict(data.get("headers", {})),
+        cases=dict(data.get("cases", {})), description=data.get("description", ""))
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """A profile by name (suites/profiles/NAME.yaml) or by file path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.parent != Path("."):
+        if not candidate.is_file():
+            raise ProfileError(f"profile file {name_or_path!r} does not exist")
+        return _from_document(candidate)
+    file = PROFILE_DIR / f"{name_or_path}.yaml"
+    if not file.is_file():
+        known = ", ".join(available_profiles()) or "none"
+        raise ProfileError(f"unknown profile {name_or_path!r}; known profiles: {known} (or give a path to a .yaml file)")
+    return _from_document(file)

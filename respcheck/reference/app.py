@@ -1,0 +1,150 @@
+"""The reference gateway as a Starlette app: routing, auth and body reading only.
+
+The work happens in `responses` (POST /v1/responses), `catalog` (the model
+endpoints) and `errors` (every non-2xx body).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import catalog
+from .errors import ApiError, api_error_response, error_response, invalid
+from .faults import validate_faults
+from .responses import create_response
+
+DEFAULT_API_KEY = "rc-local-key"
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+class RequestIdMiddleware:
+    """Adds `X-Request-ID: req_<hex>` to every HTTP response (plain ASGI, so it will not buffer streams)."""
+
+    def __init__(self, app, faults: frozenset[str]):
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or "request_id_missing" in self.faults:
+            await self.app(scope, receive, send)
+            return
+        header = (b"x-request-id", f"req_{secrets.token_hex(12)}".encode())
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def _faults(request: Request) -> frozenset[str]:
+    return request.app.state.faults
+
+
+def _authorize(request: Request) -> None:
+    if "auth_ignored" in _faults(request):
+        return
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or key.strip() not in request.app.state.api_keys:
+        raise ApiError(401, "authentication_error", "invalid_api_key",
+                       "Missing or invalid API key in the Authorization header.")
+
+
+async def _json_object(request: Request) -> dict:
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "invalid_request_error", "payload_too_large",
+                       f"Request body exceeds {MAX_BODY_BYTES} bytes.")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        if "bad_json_500" in _faults(request):
+            raise ApiError(500, "api_error", "internal_error", "Internal server error.") from exc
+        raise invalid("invalid_request", f"Request body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise invalid("invalid_request", f"Request body must be a JSON object, not {type(body).__name__}.")
+    return body
+
+
+def _json(request: Request, body: dict, status: int = 200) -> Response:
+    media_type = "text/plain" if "json_content_type_wrong" in _faults(request) else "application/json"
+    return Response(json.dumps(body).encode("utf-8"), status_code=status, media_type=media_type)
+
+
+async def post_response(request: Request) -> Response:
+    _authorize(request)
+    body = create_response(await _json_object(request), _faults(request))
+    return _json(request, body, status=202 if "success_status_202" in _faults(request) else 200)
+
+
+async def list_models(request: Request) -> Response:
+    _authorize(request)
+    endpoint = request.query_params.get("endpoint", "chat_completions")
+    if endpoint not in catalog.ENDPOINTS:
+        raise invalid("invalid_parameter_value",
+                      f"'endpoint' must be one of {', '.join(catalog.ENDPOINTS)}.", "endpoint")
+    return _json(request, catalog.model_list(endpoint))
+
+
+async def get_model(request: Request) -> Response:
+    _authorize(request)
+    model = catalog.MODELS.get(request.path_params["model_id"])
+    if model is None:
+        raise ApiError(404, "not_found_error", "model_not_found",
+                       f"The model '{request.path_params['model_id']}' does not exist.", "model")
+    return _json(request, catalog.model_entry(model))
+
+
+async def model_directory(request: Request) -> Response:
+    _authorize(request)
+    return _json(request, catalog.directory(generated_at=int(time.time())))
+
+
+async def _on_api_error(request: Request, exc: ApiError) -> Response:
+    return api_error_response(exc, _faults(request))
+
+
+_HTTP_ERRORS = {404: ("not_found_error", "resource_not_found"),
+                405: ("invalid_request_error", "method_not_allowed")}
+
+
+async def _on_http_error(request: Request, exc: HTTPException) -> Response:
+    # Unknown paths and wrong methods get the same envelope as every other error.
+    type_, code = _HTTP_ERRORS.get(exc.status_code, ("invalid_request_error", "invalid_request"))
+    response = error_response(exc.status_code, type_, code, str(exc.detail), None, _faults(request))
+    response.headers.update(exc.headers or {})  # e.g. Allow on 405
+    return response
+
+
+async def _on_crash(request: Request, exc: Exception) -> Response:
+    return error_response(500, "api_error", "internal_error", "Internal server error.", None, _faults(request))
+
+
+def create_app(api_keys: Iterable[str] = (DEFAULT_API_KEY,), faults: Iterable[str] = ()) -> Starlette:
+    active = validate_faults(faults)
+    if isinstance(api_keys, str):  # one key, not an iterable of characters
+        api_keys = [api_keys]
+    app = Starlette(
+        routes=[
+            Route("/v1/responses", post_response, methods=["POST"]),
+            Route("/v1/models", list_models, methods=["GET"]),
+            Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
+            Route("/v1/directory/models", model_directory, methods=["GET"]),
+        ],
+        middleware=[Middleware(RequestIdMiddleware, faults=active)],
+        exception_handlers={ApiError: _on_api_error, HTTPException: _on_http_error, Exception: _on_crash},
+    )
+    app.state.api_keys = frozenset(api_keys)
+    app.state.faults = active
+    return app

@@ -1,0 +1,88 @@
+"""Fault switches of the reference gateway.
+
+Each switch makes the gateway break exactly one rule of the contract, so the
+project's own tests can prove that the check guarding that rule can fail.
+The switches are implemented as plain `if "<name>" in faults:` branches at the
+point where the behaviour happens; this module only names and describes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    description: str  # one line: what the gateway does wrong
+    rule: str  # the rule a conformance check reports when it catches this
+    area: str
+
+
+_FAULT_LIST = [
+    # --- success responses ---
+    Fault("success_status_202", "answers a successful request with HTTP 202 instead of 200",
+          "status.expected", "responses"),
+    Fault("json_content_type_wrong", "sends JSON success bodies as text/plain",
+          "http.content_type", "http"),
+    Fault("request_id_missing", "omits the X-Request-ID header", "http.request_id", "http"),
+    Fault("usage_missing", "omits the usage object", "usage.present", "usage"),
+    Fault("usage_total_wrong", "reports total_tokens = input + output + 1", "usage.total", "usage"),
+    Fault("response_id_unprefixed", "returns a response id without the resp_ prefix",
+          "response.id", "responses"),
+    Fault("created_at_string", "returns created_at as an ISO-8601 string, not Unix seconds",
+          "response.created_at", "responses"),
+    Fault("object_wrong", 'returns object "chat.completion" instead of "response"',
+          "response.object", "responses"),
+    Fault("metadata_dropped", "answers request metadata as {}", "response.metadata", "responses"),
+    Fault("empty_output", "returns output: [] on a completed response", "output.nonempty", "responses"),
+    Fault("content_string", "returns message content as a plain string, chat style",
+          "output.message.content", "responses"),
+    Fault("role_wrong", 'returns the output message with role "model"',
+          "output.message.role", "responses"),
+    Fault("text_empty", "returns an empty output_text", "output.text", "responses"),
+    # --- what reaches the model ---
+    Fault("instructions_ignored", "does not pass instructions to the model", "output.text", "responses"),
+    Fault("history_dropped", "passes only the last input message to the model", "output.text", "responses"),
+    # --- error envelopes ---
+    Fault("error_type_missing", "sends error envelopes without type", "error.type", "errors"),
+    Fault("error_code_http_status", 'sets error code to the HTTP status as a string, e.g. "400"',
+          "error.code", "errors"),
+    Fault("error_param_missing", "always sets error param to null", "error.param", "errors"),
+    Fault("error_not_json", 'sends error bodies as text/plain, e.g. "Bad Request"', "error.json", "errors"),
+    Fault("missing_model_400_wrong_param", "names param input instead of model when model is missing",
+          "error.param", "errors"),
+    # --- status codes of rejected requests ---
+    Fault("bad_json_500", "answers malformed JSON with 500 internal_error instead of 400",
+          "status.expected", "errors"),
+    Fault("unknown_model_400", "answers an unknown model with 400 invalid_parameter_value instead of 404",
+          "status.expected", "errors"),
+    Fault("unknown_field_ignored", "silently accepts unknown top-level fields", "status.expected", "errors"),
+    Fault("auth_ignored", "serves requests with a missing or invalid API key", "status.expected", "auth"),
+    Fault("unavailable_model_200", "serves the always-unavailable model instead of 503",
+          "status.expected", "routing"),
+    # --- unsupported-by-design features silently accepted ---
+    Fault("store_accepted", "serves store: true as a normal 200", "status.expected", "unsupported"),
+    Fault("previous_response_id_ignored", "ignores previous_response_id and answers 200",
+          "status.expected", "unsupported"),
+    Fault("background_accepted", "serves background: true as a normal 200", "status.expected", "unsupported"),
+    Fault("file_input_accepted", "ignores input_file content and answers 200", "status.expected", "unsupported"),
+    Fault("audio_input_accepted", "ignores input_audio content and answers 200", "status.expected",
+          "unsupported"),
+]
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULT_LIST}
+
+
+def validate_faults(names: Iterable[str]) -> frozenset[str]:
+    """Return the names as a frozenset; raise ValueError naming the valid ones on a typo."""
+    if isinstance(names, str):  # a lone name, not an iterable of characters
+        names = [names]
+    chosen = frozenset(names)
+    unknown = sorted(chosen - FAULTS.keys())
+    if unknown:
+        raise ValueError(
+            f"unknown fault(s): {', '.join(unknown)}; valid faults: {', '.join(sorted(FAULTS))}"
+        )
+    return chosen

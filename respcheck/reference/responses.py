@@ -1,0 +1,126 @@
+"""From a validated request to the final Response object.
+
+`build_response` is the one place the final Response dict is made; a streamer
+can derive its events from that dict, so streamed and plain answers agree.
+The body-level fault switches are applied at the end of it, in plain sight.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime, timezone
+
+from . import engine
+from .catalog import MODELS, Model, cost_usd
+from .errors import ApiError, invalid
+from .request import ParsedRequest, parse_request
+
+ROUTING_STRATEGY = "cost-focus"  # Auriko's default `gateway.routing.optimize`
+
+
+def create_response(body: dict, faults: frozenset[str]) -> dict:
+    parsed = parse_request(body, faults)
+    model = resolve_model(parsed, faults)
+    return build_response(parsed, model, faults)
+
+
+def resolve_model(parsed: ParsedRequest, faults: frozenset[str]) -> Model:
+    """The requested model, or with gateway.models the first available one (routing comes later)."""
+    param = "model" if "model" in parsed.body else "gateway.models"
+    known = [MODELS[model_id] for model_id in parsed.models if model_id in MODELS]
+    if not known:
+        missing = parsed.models[0]
+        if "unknown_model_400" in faults:
+            raise invalid("invalid_parameter_value", f"Invalid model: '{missing}'.", param)
+        raise ApiError(404, "not_found_error", "model_not_found",
+                       f"The model '{missing}' does not exist.", param)
+    available = [model for model in known if model.available]
+    if available:
+        return available[0]
+    if "unavailable_model_200" in faults:
+        return known[0]
+    raise ApiError(503, "api_error", "no_provider_available",
+                   f"No provider is currently available for '{known[0].id}'.")
+
+
+def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str]) -> dict:
+    request = parsed.body
+    provider = model.cheapest_provider()
+
+    instructions = None if "instructions_ignored" in faults else parsed.instructions
+    messages = parsed.messages[-1:] if "history_dropped" in faults else parsed.messages
+    text = engine.answer(instructions, messages)
+    if "text_empty" in faults:
+        text = ""
+    # Usage counts what the client sent, even when a fault keeps it from the model.
+    usage = engine.usage(parsed.instructions, parsed.messages, text)
+
+    now = int(time.time())
+    message = {
+        "id": f"msg_{secrets.token_hex(12)}",
+        "type": "message",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+    body = {
+        "id": f"resp_{secrets.token_hex(12)}",
+        "object": "response",
+        "created_at": now,
+        "status": "completed",
+        "completed_at": now,
+        "model": model.id,
+        "output": [message],
+        "usage": usage,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": parsed.instructions,
+        "metadata": request.get("metadata") or {},
+        "tools": request.get("tools") or [],
+        "tool_choice": request.get("tool_choice", "auto"),
+        "parallel_tool_calls": request.get("parallel_tool_calls", True),
+        "temperature": request.get("temperature", 1.0),
+        "top_p": request.get("top_p", 1.0),
+        "text": {"format": {"type": "text"}, **(request.get("text") or {})},
+        "reasoning": {"effort": None, "summary": None, **(request.get("reasoning") or {})},
+        "max_output_tokens": request.get("max_output_tokens"),
+        "max_tool_calls": request.get("max_tool_calls"),
+        "top_logprobs": request.get("top_logprobs", 0),
+        "prompt_cache_key": request.get("prompt_cache_key"),
+        "safety_identifier": request.get("safety_identifier"),
+        "user": request.get("user"),
+        "store": False,
+        "previous_response_id": None,
+        "background": False,
+        "truncation": request.get("truncation") or "disabled",
+        "service_tier": "default",
+        "routing_metadata": {
+            "provider": provider.name,
+            "provider_model_id": provider.provider_model_id(model.id),
+            "model_canonical": model.id,
+            "routing_strategy": ROUTING_STRATEGY,
+            "cost": {"usd": cost_usd(provider, usage["input_tokens"], usage["output_tokens"])},
+        },
+    }
+
+    # Body-level fault switches: each breaks one field and nothing else.
+    if "usage_missing" in faults:
+        del body["usage"]
+    if "usage_total_wrong" in faults:
+        usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"] + 1
+    if "metadata_dropped" in faults:
+        body["metadata"] = {}
+    if "empty_output" in faults:
+        body["output"] = []
+    if "response_id_unprefixed" in faults:
+        body["id"] = body["id"].removeprefix("resp_")
+    if "created_at_string" in faults:
+        body["created_at"] = datetime.fromtimestamp(now, timezone.utc).isoformat()
+    if "object_wrong" in faults:
+        body["object"] = "chat.completion"
+    if "content_string" in faults:
+        message["content"] = text
+    if "role_wrong" in faults:
+        message["role"] = "model"
+    return body

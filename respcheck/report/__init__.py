@@ -1,0 +1,1 @@
+"""Turning a case run into text, attachments and files people act on."""

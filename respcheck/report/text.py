@@ -1,0 +1,41 @@
+"""The failure text pytest prints for a case: what broke, where, how to repeat it."""
+
+from __future__ import annotations
+
+from ..case import display_path
+from ..runner import CaseRun
+from .curl import curl_command
+from .secrets import Masker
+
+
+def _excerpt(body: bytes, limit: int = 600) -> str:
+    text = body.decode("utf-8", "replace")
+    return text if len(text) <= limit else text[:limit] + f"… ({len(body)} bytes)"
+
+
+def render_failure(run: CaseRun, masker: Masker, verbose: bool = False) -> str:
+    case = run.case
+    lines = [f"{case.name}: {case.title}  ({display_path(case.file)}:{case.line})"]
+    for step_run in run.steps:
+        ex = step_run.exchange
+        if ex is None:
+            continue
+        answer = f"HTTP {ex.status}" if ex.status is not None else "no answer"
+        label = f"step {step_run.step.name}: " if len(case.steps) > 1 else ""
+        lines.append(f"{label}{ex.method} {masker.text(ex.url)} -> {answer} in {ex.elapsed * 1000:.0f} ms")
+        if step_run.rejected:
+            lines.append(f"  (expecting the profile's rejection: {step_run.rejected.reason})")
+    for failure in run.failures:
+        lines.append(f"  ✗ {masker.text(failure.render())}")
+        if failure.line:
+            lines.append(f"      expected at {display_path(case.file)}:{failure.line}")
+    if run.note:
+        lines.append(f"  ({run.note})")
+    last = next((s.exchange for s in reversed(run.steps) if s.exchange is not None), None)
+    if last is not None:
+        if last.status is not None and (verbose or any(f.rule not in ("transport",) for f in run.failures)):
+            lines.append("Response body:")
+            lines.append("  " + masker.text(_excerpt(last.body)).replace("\n", "\n  "))
+        lines.append("Reproduce with:")
+        lines.append("  " + curl_command(last, masker))
+    return "\n".join(lines)

@@ -1,0 +1,120 @@
+"""Running one case: fill in placeholders, send each step, run the checks.
+
+Nothing here knows pytest; the plugin turns a `CaseRun` into an outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .case import Case, Step
+from .checks import CheckContext, run_checks
+from .client import Client, Exchange
+from .failures import Failure
+from .jsonpath import MISSING, get
+from .profile import Decision, Profile
+from .templating import TemplateError, render
+
+
+@dataclass
+class StepRun:
+    step: Step
+    exchange: Exchange | None
+    expect: dict
+    rejected: Decision | None = None
+
+
+@dataclass
+class CaseRun:
+    case: Case
+    steps: list[StepRun] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    note: str = ""  # e.g. "stopped after step 'create': rejected as the profile says"
+
+
+def template_context(case: Case, profile: Profile, models: dict[str, str]) -> dict:
+    canonical_codes = {**{c: c for c in _KNOWN_CODES}, **profile.error_codes}
+    canonical_types = {**{t: t for t in _KNOWN_TYPES}, **profile.error_types}
+    first = case.models[0] if case.models else "text"
+    return {
+        "models": dict(models), "model": models.get(first),
+        "errors": canonical_codes, "error_types": canonical_types,
+        "matrix": dict(case.matrix), "captured": {}, "profile": {"name": profile.name},
+    }
+
+
+_KNOWN_TYPES = ("invalid_request_error", "authentication_error", "permission_error", "not_found_error",
+                "rate_limit_error", "api_error")
+_KNOWN_CODES = (
+    "invalid_request", "missing_required_parameter", "invalid_parameter_value", "unknown_field",
+    "invalid_api_key", "model_not_found", "operation_not_allowed", "response_api_only", "payload_too_large",
+    "rate_limit_exceeded", "no_provider_available", "upstream_error", "upstream_timeout",
+    "tools_not_supported", "structured_output_not_supported", "json_mode_not_supported",
+    "vision_not_supported", "reasoning_not_supported", "streaming_not_supported")
+
+
+def rejection_expectations(decision: Decision) -> dict:
+    rejected = decision.rejection or {}
+    error = {k: rejected[k] for k in ("type", "code", "param") if k in rejected}
+    expect: dict = {"status": rejected["status"]}
+    if error:
+        expect["error"] = error
+    return expect
+
+
+def _encode(request: dict) -> tuple[bytes | None, str | None]:
+    if "raw_body" in request:
+        return request["raw_body"].encode("utf-8"), request.get("content_type", "application/json")
+    if "body" in request:
+        return json.dumps(request["body"]).encode("utf-8"), request.get("content_type", "application/json")
+    return None, request.get("content_type")
+
+
+def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str],
+             expect_override: dict | None = None) -> CaseRun:
+    run = CaseRun(case)
+    context = template_context(case, profile, models)
+    for index, step in enumerate(case.steps):
+        requires = case.requires + step.requires if case.single else step.requires
+        decision = profile.decide(requires)
+        try:
+            request = render(step.request, context)
+            if decision.kind == "reject":
+                expect = rejection_expectations(decision)
+            else:
+                expect = render({**step.expect, **(expect_override or {})} if case.single else step.expect, context)
+        except TemplateError as exc:
+            run.failures.append(Failure("template", str(exc), step=step.name, line=step.line))
+            return run
+        body, content_type = _encode(request)
+        method = request.get("method") or ("POST" if body is not None else "GET")
+        path = request.get("path", "/responses")
+        headers = client.build_headers(request.get("auth", "default"), request.get("headers"), content_type)
+        exchange = client.send(method, path, query=request.get("query"), headers=headers, body=body)
+        step_run = StepRun(step, exchange, expect, decision if decision.kind == "reject" else None)
+        run.steps.append(step_run)
+        name = step.name if len(case.steps) > 1 else ""
+        if exchange.error:
+            run.failures.append(Failure("transport", exchange.error, step=name))
+            return run
+        ctx = CheckContext(exchange=exchange, expect=expect, profile=profile, path=path, method=method,
+                           lines=step.lines, step=name)
+        failures = run_checks(ctx, case.skip_rules)
+        run.failures.extend(failures)
+        if failures:
+            if index + 1 < len(case.steps):
+                run.note = f"later steps were not run after step {step.name!r} failed"
+            return run
+        if decision.kind == "reject":
+            if index + 1 < len(case.steps):
+                run.note = f"stopped after step {step.name!r}: {decision.reason}, as expected"
+            return run
+        for var, path_expr in step.capture.items():
+            value = get(exchange.json, path_expr) if exchange.json is not MISSING else MISSING
+            if value is MISSING:
+                run.failures.append(Failure("capture", f"nothing at {path_expr} to capture as {var!r}",
+                                            path=path_expr, step=name))
+                return run
+            context["captured"][var] = value
+    return run

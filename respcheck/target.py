@@ -1,0 +1,70 @@
+"""The target of a run: a given base URL, or the embedded reference gateway
+started for the session; and the early check that it answers at all."""
+
+from __future__ import annotations
+
+import httpx
+
+from .client import Client, Target
+from .options import RunSettings, UsageError
+from .report.secrets import Masker, secret_header_values
+
+
+class Unreachable(Exception):
+    pass
+
+
+class TargetSession:
+    """Owns the client (and the embedded server, if any) for one pytest session."""
+
+    def __init__(self, settings: RunSettings):
+        self.settings = settings
+        self.server = None
+        self.client: Client | None = None
+        secrets = [settings.api_key or ""] + secret_header_values(settings.headers)
+        self.masker = Masker(secrets, show=settings.show_secrets)
+
+    @property
+    def embedded(self) -> bool:
+        return self.settings.base_url is None
+
+    def start(self) -> Client:
+        if self.client is not None:
+            return self.client
+        base_url = self.settings.base_url
+        if base_url is None:
+            from .reference import ReferenceServer
+            from .reference.faults import validate_faults
+
+            try:
+                faults = validate_faults(self.settings.faults)
+            except ValueError as exc:
+                raise UsageError(f"--reference-fault: {exc}") from None
+            self.server = ReferenceServer(api_keys=[self.settings.api_key], faults=faults)
+            self.server.start()
+            base_url = self.server.base_url
+        target = Target(base_url=base_url, api_key=self.settings.api_key, headers=self.settings.headers,
+                        timeout=self.settings.timeout, max_body_bytes=self.settings.max_body_bytes,
+                        embedded=self.embedded)
+        self.client = Client(target)
+        return self.client
+
+    def probe(self) -> None:
+        """Any HTTP answer (even 401 or 404) means the target is there."""
+        client = self.start()
+        url = client.target.url("/models")
+        try:
+            with httpx.Client(timeout=min(client.target.timeout, 10.0), trust_env=False) as http:
+                http.get(url, headers=client.build_headers("default", None, None))
+        except httpx.HTTPError as exc:
+            reason = (str(exc) or type(exc).__name__).splitlines()[0][:200]
+            raise Unreachable(f"cannot reach the target at {self.masker.text(client.target.base_url)}: "
+                              f"{type(exc).__name__}: {self.masker.text(reason)}") from None
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.server is not None:
+            self.server.stop()
+            self.server = None

@@ -1,0 +1,277 @@
+"""The embedded reference gateway: clean behaviour, every fault switch, server lifecycle and CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import threading
+
+import httpx
+import openai
+import pytest
+from openai.types.responses import Response
+
+from respcheck.cli import main
+from respcheck.reference import DEFAULT_API_KEY, FAULTS, ReferenceServer, create_app
+from respcheck.reference.engine import DEFAULT_ANSWER, UNKNOWN_CODE_WORD, answer, count_tokens
+from respcheck.reference.faults import validate_faults
+
+OK_BODY = {"model": "ref-text-1", "input": "hello there"}
+CODE_WORD_CHAT = [
+    {"role": "user", "content": "My code word is BLUEBIRD."},
+    {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Noted."}]},
+    {"role": "user", "content": [{"type": "input_text", "text": "What is my code word?"}]},
+]
+UNKNOWN_MODEL = {"body": {"model": "no-such-model", "input": "hi"}}
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ReferenceServer() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http():
+    with httpx.Client(timeout=10) as client:
+        yield client
+
+
+def send(http, server, body=None, *, content=None, key=DEFAULT_API_KEY, method="POST", path="/responses"):
+    """One request; `key=None` sends no Authorization header at all."""
+    headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+    if body is not None:
+        content, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    return http.request(method, server.base_url + path, content=content, headers=headers)
+
+
+def output_text(resp: httpx.Response) -> str | None:
+    """The answer text, tolerant of chat-style string content; None when there is no message."""
+    messages = [item for item in resp.json().get("output", []) if item.get("type") == "message"]
+    if not messages:
+        return None
+    content = messages[0]["content"]
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content if part.get("type") == "output_text")
+
+
+def error_of(resp: httpx.Response) -> dict | None:
+    """The error object of a JSON error envelope, or None if the body is not one."""
+    if not resp.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        return resp.json().get("error")
+    except ValueError:
+        return None
+
+
+def assert_error(resp, status, type_, code, param):
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"] == "application/json; charset=utf-8"
+    error = resp.json()["error"]
+    assert (error["type"], error["code"], error["param"]) == (type_, code, param)
+    assert error["message"]
+    assert error["doc_url"] == f"https://docs.respcheck.invalid/errors/{code}"
+    assert resp.headers["x-error-type"] == type_
+    assert resp.headers["x-error-retryable"] == ("true" if type_ in ("rate_limit_error", "api_error") else "false")
+    assert re.fullmatch(r"req_[0-9a-f]+", resp.headers["x-request-id"])
+
+
+# --- the clean gateway -------------------------------------------------------------------------
+
+def test_success_body_is_a_full_response(http, server):
+    resp = send(http, server, {**OK_BODY, "input": "Reply with exactly: PONG", "metadata": {"k": "v"}})
+    assert resp.status_code == 200
+    assert resp.headers["content-type"] == "application/json"
+    assert re.fullmatch(r"req_[0-9a-f]+", resp.headers["x-request-id"])
+    body = resp.json()
+    assert re.fullmatch(r"resp_[0-9a-f]{24}", body["id"])
+    assert body["object"] == "response" and body["status"] == "completed"
+    assert isinstance(body["created_at"], int) and body["completed_at"] >= body["created_at"]
+    assert body["model"] == "ref-text-1" and body["error"] is None and body["incomplete_details"] is None
+    [message] = body["output"]
+    assert message["type"] == "message" and message["role"] == "assistant" and message["id"].startswith("msg_")
+    assert message["content"] == [{"type": "output_text", "text": "PONG", "annotations": []}]
+    assert body["metadata"] == {"k": "v"} and body["tools"] == [] and body["tool_choice"] == "auto"
+    assert (body["store"], body["background"], body["previous_response_id"]) == (False, False, None)
+    assert body["text"] == {"format": {"type": "text"}} and body["truncation"] == "disabled"
+    assert body["routing_metadata"] == {
+        "provider": "beta",  # cheaper than alpha
+        "provider_model_id": "beta/ref-text-1",
+        "model_canonical": "ref-text-1",
+        "routing_strategy": "cost-focus",
+        "cost": {"usd": round((4 * 0.40 + 1 * 1.20) / 1e6, 10)},
+    }
+    parsed = Response.model_validate(body)
+    assert parsed.output_text == "PONG"
+
+
+def test_request_fields_are_echoed(http, server):
+    tool = {"type": "function", "name": "get_weather", "description": "Weather",
+            "parameters": {"type": "object", "properties": {}}, "strict": True}
+    request = {**OK_BODY, "instructions": "Be brief.", "tools": [tool], "tool_choice": "none",
+               "parallel_tool_calls": False, "temperature": 0.2, "top_p": 0.5, "max_output_tokens": 64,
+               "text": {"format": {"type": "json_object"}}, "reasoning": {"effort": "low"}, "store": False,
+               "background": False, "gateway": {"routing": {"optimize": "cost"}}, "extensions": {"openai": {}}}
+    body = send(http, server, request).json()
+    for name in ("instructions", "tools", "tool_choice", "parallel_tool_calls", "temperature", "top_p",
+                 "max_output_tokens", "text"):
+        assert body[name] == request[name], name
+    assert body["reasoning"] == {"effort": "low", "summary": None}
+    Response.model_validate(body)
+
+
+def test_openai_sdk_end_to_end(server):
+    client = openai.OpenAI(base_url=server.base_url, api_key=DEFAULT_API_KEY, max_retries=0)
+    result = client.responses.create(model="ref-text-1", instructions="Reply with exactly: PONG", input="hi")
+    assert result.output_text == "PONG"
+    assert result.usage.total_tokens == result.usage.input_tokens + result.usage.output_tokens
+
+
+@pytest.mark.parametrize(("instructions", "messages", "expected"), [
+    ("Reply with exactly: PONG", [("user", "Reply with exactly: PING")], "PONG"),
+    ("Be nice.\nReply with exactly: \"QUOTED\"\nThanks", [("user", "hi")], "QUOTED"),
+    (None, [("user", "Say something. Reply with exactly: PING  ")], "PING"),
+    (None, [("user", "My code word is FALCON."), ("assistant", "OK"), ("user", "What is my CODE WORD?")], "FALCON"),
+    (None, [("system", "The code word is OWL"), ("user", "what is my code word")], "OWL"),
+    (None, [("user", "what is my code word?")], UNKNOWN_CODE_WORD),
+    (None, [("user", "Reply with exactly: A"), ("assistant", "A"), ("user", "hello")], DEFAULT_ANSWER),
+    (None, [], DEFAULT_ANSWER),
+])
+def test_engine_rules(instructions, messages, expected):
+    assert answer(instructions, messages) == expected
+
+
+def test_answers_follow_the_engine_over_http(http, server):
+    assert output_text(send(http, server, {**OK_BODY, "input": CODE_WORD_CHAT})) == "BLUEBIRD"
+    assert output_text(send(http, server, {**OK_BODY, "instructions": "Reply with exactly: X1"})) == "X1"
+    assert output_text(send(http, server, OK_BODY)) == DEFAULT_ANSWER
+
+
+def test_usage_arithmetic(http, server):
+    request = {**OK_BODY, "instructions": "one two three", "input": [
+        {"role": "user", "content": [{"type": "input_text", "text": "four five"},
+                                     {"type": "input_image", "image_url": "https://example.invalid/a.png"}]},
+        {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": "ignored"},
+        {"type": "reasoning", "id": "rs_1", "summary": []},
+        {"role": "user", "content": "Reply with exactly: six seven"}]}
+    usage = send(http, server, request).json()["usage"]
+    assert usage["input_tokens"] == 3 + 2 + 5
+    assert usage["output_tokens"] == count_tokens("six seven") == 2
+    assert usage["total_tokens"] == 12
+    assert usage["input_tokens_details"]["cached_tokens"] == 0
+    assert usage["output_tokens_details"]["reasoning_tokens"] == 0
+
+
+def test_gateway_models_serves_first_available(http, server):
+    body = send(http, server, {"gateway": {"models": ["no-such", "ref-down-1", "ref-text-2"]}, "input": "hi"}).json()
+    assert body["model"] == "ref-text-2"
+    assert body["routing_metadata"]["provider"] == "gamma"
+
+
+@pytest.mark.parametrize("extra", [{"store": False}, {"background": False}, {"previous_response_id": None},
+                                   {"model": "ref-pro-1"}, {"model": "ref-vision-1"}, {"stream": False}])
+def test_accepted_variants(http, server, extra):
+    assert send(http, server, {**OK_BODY, **extra}).status_code == 200
+
+
+def test_auth(http, server):
+    assert send(http, server, OK_BODY).status_code == 200
+    for key in (None, "wrong-key", ""):
+        assert_error(send(http, server, OK_BODY, key=key), 401, "authentication_error", "invalid_api_key", None)
+    basic = http.post(server.base_url + "/responses", json=OK_BODY, headers={"Authorization": DEFAULT_API_KEY})
+    assert basic.status_code == 401
+    assert_error(send(http, server, method="GET", path="/models", key=None), 401,
+                 "authentication_error", "invalid_api_key", None)
+
+
+def _part(kind: str) -> dict:
+    return {**OK_BODY, "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}, {"type": kind}]}]}
+
+
+INVALID = "invalid_request_error"
+ERROR_CASES = {
+    "malformed-json": ({"content": b"{not json"}, 400, INVALID, "invalid_request", None),
+    "array-body": ({"content": b"[1, 2]"}, 400, INVALID, "invalid_request", None),
+    "too-large": ({"content": b'{"input": "' + b"a" * (4 * 1024 * 1024) + b'"}'}, 413, INVALID, "payload_too_large", None),
+    "unknown-field": ({"body": {**OK_BODY, "colour": "blue"}}, 400, INVALID, "unknown_field", "colour"),
+    "model-and-gateway-models": ({"body": {**OK_BODY, "gateway": {"models": ["ref-text-2"]}}}, 400, INVALID,
+                                 "invalid_parameter_value", "gateway.models"),
+    "no-model": ({"body": {"input": "hi"}}, 400, INVALID, "missing_required_parameter", "model"),
+    "no-input": ({"body": {"model": "ref-text-1"}}, 400, INVALID, "missing_required_parameter", "input"),
+    "model-not-string": ({"body": {**OK_BODY, "model": 7}}, 400, INVALID, "invalid_parameter_value", "model"),
+    "input-not-string-or-list": ({"body": {**OK_BODY, "input": {"a": 1}}}, 400, INVALID, "invalid_parameter_value", "input"),
+    "metadata-not-strings": ({"body": {**OK_BODY, "metadata": {"n": 1}}}, 400, INVALID, "invalid_parameter_value", "metadata"),
+    "temperature-out-of-range": ({"body": {**OK_BODY, "temperature": 2.5}}, 400, INVALID,
+                                 "invalid_parameter_value", "temperature"),
+    "store-true": ({"body": {**OK_BODY, "store": True}}, 400, INVALID, "operation_not_allowed", "store"),
+    "previous-response-id": ({"body": {**OK_BODY, "previous_response_id": "resp_1"}}, 400, INVALID,
+                             "operation_not_allowed", "previous_response_id"),
+    "background-true": ({"body": {**OK_BODY, "background": True}}, 400, INVALID, "operation_not_allowed", "background"),
+    "input-file-part": ({"body": _part("input_file")}, 400, INVALID, "operation_not_allowed", "input"),
+    "input-file-item": ({"body": {**OK_BODY, "input": [{"type": "input_file", "file_id": "f"}]}}, 400, INVALID,
+                        "operation_not_allowed", "input"),
+    "input-audio-part": ({"body": _part("input_audio")}, 400, INVALID, "operation_not_allowed", "input"),
+    "stream-true": ({"body": {**OK_BODY, "stream": True}}, 400, INVALID, "streaming_not_supported", "stream"),
+    "unknown-model": (UNKNOWN_MODEL, 404, "not_found_error", "model_not_found", "model"),
+    "unknown-gateway-models": ({"body": {"gateway": {"models": ["nope"]}, "input": "hi"}}, 404, "not_found_error",
+                               "model_not_found", "gateway.models"),
+    "unavailable-model": ({"body": {**OK_BODY, "model": "ref-down-1"}}, 503, "api_error", "no_provider_available", None),
+}
+
+
+@pytest.mark.parametrize("case", ERROR_CASES, ids=str)
+def test_errors(http, server, case):
+    request, status, type_, code, param = ERROR_CASES[case]
+    assert_error(send(http, server, **request), status, type_, code, param)
+
+
+def test_unknown_path_and_method_get_envelopes(http, server):
+    assert_error(send(http, server, method="GET", path="/nowhere"), 404, "not_found_error", "resource_not_found", None)
+    wrong_method = send(http, server, method="GET", path="/responses")
+    assert_error(wrong_method, 405, INVALID, "method_not_allowed", None)
+    assert wrong_method.headers["allow"] == "POST"
+
+
+# --- models and directory ----------------------------------------------------------------------
+
+def test_models_lists(http, server):
+    chat = send(http, server, method="GET", path="/models").json()
+    responses = send(http, server, method="GET", path="/models?endpoint=responses").json()
+    chat_ids = {m["id"] for m in chat["data"]}
+    responses_ids = {m["id"] for m in responses["data"]}
+    assert chat["object"] == "list" and all(m["object"] == "model" for m in chat["data"])
+    assert "ref-pro-1" not in chat_ids and chat_ids < responses_ids
+    assert responses_ids == {"ref-text-1", "ref-text-2", "ref-reason-1", "ref-vision-1", "ref-pro-1", "ref-down-1"}
+    pro = next(m for m in responses["data"] if m["id"] == "ref-pro-1")
+    assert pro["supported_endpoints"] == ["responses"]
+    assert_error(send(http, server, method="GET", path="/models?endpoint=bogus"), 400, INVALID,
+                 "invalid_parameter_value", "endpoint")
+
+
+def test_model_by_id(http, server):
+    assert send(http, server, method="GET", path="/models/ref-pro-1").json()["id"] == "ref-pro-1"
+    assert_error(send(http, server, method="GET", path="/models/nope"), 404, "not_found_error",
+                 "model_not_found", "model")
+
+
+def test_directory(http, server):
+    directory = send(http, server, method="GET", path="/directory/models").json()
+    assert isinstance(directory["generated_at"], int)
+    assert set(directory["models"]) == {"ref-text-1", "ref-text-2", "ref-reason-1", "ref-vision-1",
+                                        "ref-pro-1", "ref-down-1"}
+    text1 = directory["models"]["ref-text-1"]
+    assert text1["display_name"] and text1["family"] == "ref-text"
+    prices = {p["provider"]: (p["tiers"][0]["input_price"], p["tiers"][0]["output_price"]) for p in text1["providers"]}
+    assert prices == {"alpha": (0.50, 1.50), "beta": (0.40, 1.20)}
+    for provider in text1["providers"]:
+        assert provider["provider_model_id"] == f"{provider['provider']}/ref-text-1"
+        assert provider["supported_endpoints"] == ["chat_completions", "responses"]
+        assert all(isinstance(v, bool) for v in provider["capabilities"].values())
+        assert provider["tiers"][0]["name"] == "standard"
+    pro = directory["models"]["ref-pro-1"]["providers"][0]
+    assert pro["supported_endpoints"] == ["responses"]
+    assert directory["models"]["ref-vision-1"]["providers"][0]["capabilities"]["vision"] is True
