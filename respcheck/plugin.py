@@ -140,6 +140,8 @@ class CaseItem(pytest.Item):
         client = session.start()
         override = settings.profile.cases.get(self.case.id, {}).get("expect")
         self.case_run = run_case(self.case, client, settings.profile, settings.models, override)
+        statuses = [str(s.exchange.status) for s in self.case_run.steps if s.exchange and s.exchange.status]
+        self.user_properties.append(("http_statuses", ",".join(statuses)))
         model = settings.models.get((self.case.models or ("text",))[0])
         if model:
             self.user_properties.append(("model", model))
@@ -168,7 +170,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     target = TargetSession(_settings(config))
     config.stash[SESSION] = target
     try:
-        target.start()
+        client = target.start()
+        _announce(config, target.settings, target.masker.text(client.target.base_url))
         target.probe()
     except UsageError as exc:
         target.close()
@@ -178,13 +181,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         pytest.exit(f"respcheck: {exc}", returncode=pytest.ExitCode.INTERRUPTED)
 
 
-def pytest_report_header(config: pytest.Config):
-    if SETTINGS not in config.stash:
-        return None
-    settings = config.stash[SETTINGS]
-    target = settings.base_url or "embedded reference gateway (127.0.0.1)"
+def _announce(config: pytest.Config, settings: RunSettings, base_url: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    where = "embedded reference gateway at " if settings.base_url is None else ""
     faults = f", faults: {', '.join(settings.faults)}" if settings.faults else ""
-    return f"respcheck: profile {settings.profile.name}, target {target}{faults}"
+    reporter.write_line(f"respcheck: profile {settings.profile.name}, target {where}{base_url}{faults}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

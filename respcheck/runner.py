@@ -78,6 +78,7 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
     for index, step in enumerate(case.steps):
         requires = case.requires + step.requires if case.single else step.requires
         decision = profile.decide(requires)
+        name = step.name if len(case.steps) > 1 else ""
         try:
             request = render(step.request, context)
             if decision.kind == "reject":
@@ -85,7 +86,7 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
             else:
                 expect = render({**step.expect, **(expect_override or {})} if case.single else step.expect, context)
         except TemplateError as exc:
-            run.failures.append(Failure("template", str(exc), step=step.name, line=step.line))
+            run.failures.append(Failure("template", str(exc), step=name, line=step.line))
             return run
         body, content_type = _encode(request)
         method = request.get("method") or ("POST" if body is not None else "GET")
@@ -94,7 +95,6 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
         exchange = client.send(method, path, query=request.get("query"), headers=headers, body=body)
         step_run = StepRun(step, exchange, expect, decision if decision.kind == "reject" else None)
         run.steps.append(step_run)
-        name = step.name if len(case.steps) > 1 else ""
         if exchange.error:
             run.failures.append(Failure("transport", exchange.error, step=name))
             return run

@@ -180,10 +180,11 @@ def test_accepted_variants(http, server, extra):
 
 def test_auth(http, server):
     assert send(http, server, OK_BODY).status_code == 200
-    for key in (None, "wrong-key", ""):
+    for key in (None, "wrong-key"):
         assert_error(send(http, server, OK_BODY, key=key), 401, "authentication_error", "invalid_api_key", None)
-    basic = http.post(server.base_url + "/responses", json=OK_BODY, headers={"Authorization": DEFAULT_API_KEY})
-    assert basic.status_code == 401
+    for header in (DEFAULT_API_KEY, f"Basic {DEFAULT_API_KEY}", "Bearer"):
+        resp = http.post(server.base_url + "/responses", json=OK_BODY, headers={"Authorization": header})
+        assert resp.status_code == 401, header
     assert_error(send(http, server, method="GET", path="/models", key=None), 401,
                  "authentication_error", "invalid_api_key", None)
 
@@ -275,3 +276,169 @@ def test_directory(http, server):
     pro = directory["models"]["ref-pro-1"]["providers"][0]
     assert pro["supported_endpoints"] == ["responses"]
     assert directory["models"]["ref-vision-1"]["providers"][0]["capabilities"]["vision"] is True
+
+
+# --- fault switches ----------------------------------------------------------------------------
+
+def _ok(**extra) -> dict:
+    return {"body": {**OK_BODY, **extra}}
+
+
+def _usage_total_off(resp) -> bool:
+    usage = resp.json().get("usage")
+    return usage is not None and usage["total_tokens"] != usage["input_tokens"] + usage["output_tokens"]
+
+
+def _error_field(resp, field: str, value) -> bool:
+    error = error_of(resp)
+    return error is not None and error.get(field, "<absent>") == value
+
+
+def _media_input(kind: str) -> dict:
+    return {"input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}, {"type": kind}]}]}
+
+
+def _succeeded(resp) -> bool:
+    return resp.is_success
+
+
+# fault -> (probe request, "is broken" predicate). Each predicate is narrow on purpose: on a
+# gateway with any *other* single fault it must stay False, which proves the switches are
+# independent (see test_fault_breaks_only_its_own_probe).
+FAULT_PROBES = {
+    "success_status_202": (_ok(), lambda r: r.status_code == 202),
+    "json_content_type_wrong": (_ok(), lambda r: not r.headers["content-type"].startswith("application/json")),
+    "request_id_missing": (_ok(), lambda r: "x-request-id" not in r.headers),
+    "usage_missing": (_ok(), lambda r: "usage" not in r.json()),
+    "usage_total_wrong": (_ok(), _usage_total_off),
+    "response_id_unprefixed": (_ok(), lambda r: not r.json()["id"].startswith("resp_")),
+    "created_at_string": (_ok(), lambda r: isinstance(r.json()["created_at"], str)),
+    "object_wrong": (_ok(), lambda r: r.json()["object"] != "response"),
+    "metadata_dropped": (_ok(metadata={"k": "v"}), lambda r: r.json()["metadata"] != {"k": "v"}),
+    "empty_output": (_ok(), lambda r: r.json()["output"] == []),
+    "content_string": (_ok(), lambda r: any(isinstance(item["content"], str) for item in r.json()["output"])),
+    "role_wrong": (_ok(), lambda r: any(item["role"] != "assistant" for item in r.json()["output"])),
+    "text_empty": (_ok(), lambda r: output_text(r) == ""),
+    "instructions_ignored": (_ok(instructions="Reply with exactly: PONG"),
+                             lambda r: output_text(r) not in ("PONG", "", None)),
+    "history_dropped": (_ok(input=CODE_WORD_CHAT), lambda r: output_text(r) not in ("BLUEBIRD", "", None)),
+    "error_type_missing": (UNKNOWN_MODEL, lambda r: _error_field(r, "type", "<absent>")),
+    "error_code_http_status": (UNKNOWN_MODEL, lambda r: _error_field(r, "code", str(r.status_code))),
+    "error_param_missing": (UNKNOWN_MODEL, lambda r: _error_field(r, "param", None)),
+    "error_not_json": (UNKNOWN_MODEL, lambda r: error_of(r) is None),
+    "missing_model_400_wrong_param": ({"body": {"input": "hi"}}, lambda r: _error_field(r, "param", "input")),
+    "bad_json_500": ({"content": b"{not json"}, lambda r: r.status_code == 500),
+    "unknown_model_400": (UNKNOWN_MODEL, lambda r: r.status_code == 400),
+    "unknown_field_ignored": (_ok(colour="blue"), _succeeded),
+    "auth_ignored": ({"body": OK_BODY, "key": None}, _succeeded),
+    "unavailable_model_200": (_ok(model="ref-down-1"), _succeeded),
+    "store_accepted": (_ok(store=True), _succeeded),
+    "previous_response_id_ignored": (_ok(previous_response_id="resp_0123"), _succeeded),
+    "background_accepted": (_ok(background=True), _succeeded),
+    "file_input_accepted": (_ok(**_media_input("input_file")), _succeeded),
+    "audio_input_accepted": (_ok(**_media_input("input_audio")), _succeeded),
+}
+
+
+def _broken_probes(http, server) -> set[str]:
+    return {name for name, (request, broken) in FAULT_PROBES.items() if broken(send(http, server, **request))}
+
+
+def test_fault_table_covers_every_fault():
+    assert set(FAULT_PROBES) == set(FAULTS)
+    for name, fault in FAULTS.items():
+        assert fault.name == name and fault.rule and fault.area
+        assert fault.description and "\n" not in fault.description
+
+
+def test_clean_gateway_breaks_no_probe(http, server):
+    assert _broken_probes(http, server) == set()
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_breaks_only_its_own_probe(http, fault):
+    with ReferenceServer(faults=[fault]) as faulty:
+        assert _broken_probes(http, faulty) == {fault}
+
+
+def test_unknown_fault_is_rejected_with_the_valid_names():
+    with pytest.raises(ValueError, match="no_such_fault.*usage_missing"):
+        validate_faults(["usage_missing", "no_such_fault"])
+    with pytest.raises(ValueError):
+        create_app(faults=["no_such_fault"])
+    with pytest.raises(ValueError):
+        ReferenceServer(faults=["no_such_fault"])
+    assert validate_faults("usage_missing") == frozenset({"usage_missing"})
+
+
+# --- server lifecycle --------------------------------------------------------------------------
+
+def test_start_stop_twice_and_restart(http):
+    sigint = signal.getsignal(signal.SIGINT)
+    for _ in range(2):
+        with ReferenceServer(api_keys=["k1", "k2"]) as running:
+            url = running.base_url
+            assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", url)
+            assert send(http, running, OK_BODY, key="k2").status_code == 200
+            assert send(http, running, OK_BODY).status_code == 401  # the default key is not among k1, k2
+            assert signal.getsignal(signal.SIGINT) is sigint  # no handler that would break pytest
+        with pytest.raises(httpx.TransportError):
+            httpx.post(url + "/responses", json=OK_BODY, timeout=2)
+    reused = ReferenceServer()
+    for _ in range(2):
+        reused.start()
+        assert send(http, reused, OK_BODY).status_code == 200
+        reused.stop()
+    with pytest.raises(RuntimeError, match="not started"):
+        reused.base_url
+
+
+def test_start_from_a_non_main_thread():
+    outcome = {}
+
+    def run():
+        try:
+            with ReferenceServer() as running:
+                resp = httpx.get(running.base_url + "/models", headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"})
+                outcome["status"] = resp.status_code
+        except Exception as exc:  # reported through the assert below
+            outcome["error"] = repr(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert outcome == {"status": 200}
+
+
+def test_busy_port_gives_a_clear_error(server):
+    with pytest.raises(RuntimeError, match="cannot bind"):
+        ReferenceServer(port=server.port).start()
+
+
+# --- command line ------------------------------------------------------------------------------
+
+def test_cli_faults_table(capsys):
+    assert main(["faults"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "rule", "description"]
+    assert len(lines) == 1 + len(FAULTS)
+    for name, fault in FAULTS.items():
+        assert any(line.split()[:2] == [name, fault.rule] for line in lines[1:])
+
+
+def test_cli_faults_json(capsys):
+    assert main(["faults", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["name"]: row["rule"] for row in rows} == {name: f.rule for name, f in FAULTS.items()}
+
+
+def test_cli_unknown_fault_exits_2_with_valid_names(capsys):
+    assert main(["serve", "--fault", "no_such_fault"]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_fault" in err and all(name in err for name in FAULTS)
+
+
+def test_cli_refuses_remote_host_and_missing_command(capsys):
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "--allow-remote" in capsys.readouterr().err
+    assert main([]) == 2

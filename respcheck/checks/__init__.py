@@ -10,7 +10,8 @@ from __future__ import annotations
 from .body import check_fields, check_output, check_schema
 from .context import CheckContext
 from .envelope import check_error_envelope, check_expected_error
-from .response import check_json_body, check_response_schema, check_status_consistency, check_usage
+from .response import (check_json_body, check_output_present, check_response_schema, check_status_consistency,
+                       check_usage)
 from .status import check_headers, check_request_id, check_status
 
 CHECKS = (
@@ -23,6 +24,7 @@ CHECKS = (
     check_response_schema,
     check_usage,
     check_status_consistency,
+    check_output_present,
     check_schema,
     check_fields,
     check_output,
@@ -47,6 +49,7 @@ RULES = {
     "response.schema": "a Response validates against schemas/response.schema.json",
     "response.id_prefix": "Response ids carry the profile's prefix",
     "response.status": "status agrees with error and incomplete_details",
+    "response.output_empty": "a completed Response has at least one output item",
     "usage.present": "a finished Response reports usage",
     "usage.total": "total_tokens = input_tokens + output_tokens",
     "usage.details": "cached_tokens <= input_tokens and reasoning_tokens <= output_tokens",

@@ -37,8 +37,8 @@ def check_error_envelope(ctx: CheckContext) -> list[Failure]:
 
 def check_expected_error(ctx: CheckContext) -> list[Failure]:
     expected = ctx.expect.get("error")
-    if not expected:
-        return []
+    if not expected or ctx.ok_status:
+        return []  # a success where an error was due is the status rule's finding
     body = ctx.exchange.json
     error = body.get("error", MISSING) if isinstance(body, dict) else MISSING
     if not isinstance(error, dict):

@@ -92,3 +92,14 @@ def check_status_consistency(ctx: CheckContext) -> list[Failure]:
         failures.append(ctx.fail("response.status", "status is incomplete but incomplete_details is empty",
                                  path="$.incomplete_details"))
     return failures
+
+
+def check_output_present(ctx: CheckContext) -> list[Failure]:
+    """A completed response has something in `output` (real gateways have
+    answered `output: []` and left clients with an empty reply)."""
+    body = _response_body(ctx)
+    if body is None or body.get("status") != "completed":
+        return []
+    if body.get("output") == []:
+        return [ctx.fail("response.output_empty", "status is completed but output is empty", path="$.output")]
+    return []

@@ -53,7 +53,8 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str]) 
     text = engine.answer(instructions, messages)
     if "text_empty" in faults:
         text = ""
-    # Usage counts what the client sent, even when a fault keeps it from the model.
+    # Usage counts what the client sent, even when a fault keeps it from the model,
+    # and the text actually returned.
     usage = engine.usage(parsed.instructions, parsed.messages, text)
 
     now = int(time.time())

@@ -45,12 +45,16 @@ class ReferenceServer:
     def base_url(self) -> str:
         if self.port is None:
             raise RuntimeError("ReferenceServer is not started")
-        return f"http://{self.host}:{self.port}/v1"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6 literal
+        return f"http://{host}:{self.port}/v1"
 
     def start(self) -> ReferenceServer:
         if self._thread is not None:
             raise RuntimeError("ReferenceServer is already started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto must be IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets
+        # whose proto says TCP, and without it every response stalls ~40 ms on delayed ACKs.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.requested_port))

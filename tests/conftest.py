@@ -1,0 +1,43 @@
+"""Shared helpers for the project's own tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+def pytest_configure(config):
+    """pytester's in-process runs drop the modules they imported when they
+    end; an exception class imported lazily inside one run then no longer
+    matches the one httpx catches in the next. Doing one failed and one
+    successful request here loads every such module for the whole session."""
+    import socket
+
+    import httpx
+
+    from respcheck.reference import ReferenceServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    with httpx.Client(trust_env=False, timeout=2) as client:
+        try:
+            client.get(f"http://127.0.0.1:{closed}/")
+        except httpx.HTTPError:
+            pass
+        server = ReferenceServer()
+        server.start()
+        try:
+            client.get(server.base_url + "/models")
+        finally:
+            server.stop()
