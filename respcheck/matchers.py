@@ -66,6 +66,12 @@ def _check(op: str, arg: Any, value: Any) -> str | None:
         if present != arg:
             return f"expected the field to be {'present' if arg else 'absent'}, got {got}"
         return None
+    # Combinators see a missing field too: {any_of: [null, {present: false}]}.
+    if op == "not":
+        return None if mismatch(arg, value) else f"expected not {describe(arg)}, got {got}"
+    if op == "any_of":
+        reasons = [mismatch(a, value) for a in arg]
+        return None if any(r is None for r in reasons) else "; or ".join(r for r in reasons if r)
     if value is MISSING:
         return f"expected a value ({op} {describe(arg)}), got {got}"
     if op == "equals":
@@ -74,11 +80,6 @@ def _check(op: str, arg: Any, value: Any) -> str | None:
         return None if any(_equal(value, a) for a in arg) else f"expected one of {describe(arg)}, got {got}"
     if op == "type":
         return None if _is_type(value, arg) else f"expected a JSON {arg}, got {got}"
-    if op == "not":
-        return None if mismatch(arg, value) else f"expected not {describe(arg)}, got {got}"
-    if op == "any_of":
-        reasons = [mismatch(a, value) for a in arg]
-        return None if any(r is None for r in reasons) else "; or ".join(r for r in reasons if r)
     if op in ("matches", "fullmatch", "contains", "icontains", "json"):
         if not isinstance(value, str):
             return f"expected a string ({op} {describe(arg)}), got {got}"
