@@ -14,6 +14,7 @@ from .client import Client, Exchange
 from .failures import Failure
 from .jsonpath import MISSING, get
 from .profile import Decision, Profile
+from .stream import StreamChecker
 from .templating import TemplateError, render
 
 
@@ -23,6 +24,7 @@ class StepRun:
     exchange: Exchange | None
     expect: dict
     rejected: Decision | None = None
+    stream: StreamChecker | None = None  # for streamed steps: the events and what they built
 
 
 @dataclass
@@ -71,6 +73,11 @@ def _encode(request: dict) -> tuple[bytes | None, str | None]:
     return None, request.get("content_type")
 
 
+def _in_step(failure: Failure, step: str, lines: dict) -> Failure:
+    line = lines.get(("expect", "stream", "sequence")) if failure.rule == "stream.sequence" else None
+    return Failure(failure.rule, failure.message, failure.path, step, line)
+
+
 def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str],
              expect_override: dict | None = None) -> CaseRun:
     run = CaseRun(case)
@@ -92,15 +99,26 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
         method = request.get("method") or ("POST" if body is not None else "GET")
         path = request.get("path", "/responses")
         headers = client.build_headers(request.get("auth", "default"), request.get("headers"), content_type)
-        exchange = client.send(method, path, query=request.get("query"), headers=headers, body=body)
-        step_run = StepRun(step, exchange, expect, decision if decision.kind == "reject" else None)
+        streaming = method == "POST" and isinstance(request.get("body"), dict) and request["body"].get("stream") is True
+        checker = None
+        if streaming:
+            checker = StreamChecker(profile.settings, (expect.get("stream") or {}).get("sequence"))
+            exchange = client.send_stream(method, path, headers=headers, body=body, on_frame=checker.feed)
+        else:
+            exchange = client.send(method, path, query=request.get("query"), headers=headers, body=body)
+        step_run = StepRun(step, exchange, expect, decision if decision.kind == "reject" else None, checker)
         run.steps.append(step_run)
         if exchange.error:
             run.failures.append(Failure("transport", exchange.error, step=name))
             return run
         ctx = CheckContext(exchange=exchange, expect=expect, profile=profile, path=path, method=method,
-                           lines=step.lines, step=name)
-        failures = run_checks(ctx, case.skip_rules)
+                           lines=step.lines, step=name, stream_requested=streaming)
+        failures = []
+        if exchange.streamed:
+            failures += [_in_step(f, name, step.lines) for f in checker.finish(exchange.stream_end)
+                         if f.rule not in case.skip_rules]
+            ctx.stream_body = checker.terminal if checker.terminal is not None else MISSING
+        failures += run_checks(ctx, case.skip_rules)
         run.failures.extend(failures)
         if failures:
             if index + 1 < len(case.steps):
@@ -111,7 +129,7 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
                 run.note = f"stopped after step {step.name!r}: {decision.reason}, as expected"
             return run
         for var, path_expr in step.capture.items():
-            value = get(exchange.json, path_expr) if exchange.json is not MISSING else MISSING
+            value = get(ctx.body, path_expr) if ctx.body is not MISSING else MISSING
             if value is MISSING:
                 run.failures.append(Failure("capture", f"nothing at {path_expr} to capture as {var!r}",
                                             path=path_expr, step=name))

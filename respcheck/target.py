@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from .client import Client, Target
+from .client import Client, Target, bounded_transport, total_deadline
 from .options import RunSettings, UsageError
 from .report.secrets import Masker, secret_header_values
 
@@ -53,9 +53,14 @@ class TargetSession:
         """Any HTTP answer (even 401 or 404) means the target is there."""
         client = self.start()
         url = client.target.url("/models")
+        timeout = min(client.target.timeout, 10.0)
         try:
-            with httpx.Client(timeout=min(client.target.timeout, 10.0), trust_env=False) as http:
-                http.get(url, headers=client.build_headers("default", None, None))
+            # Headers are enough: the body is not read (a dripping or endless
+            # one would hold the run), and the whole probe has one deadline.
+            headers = client.build_headers("default", None, None)
+            with httpx.Client(timeout=timeout, trust_env=False, transport=bounded_transport()) as http, \
+                    total_deadline(timeout), http.stream("GET", url, headers=headers):
+                pass
         except httpx.HTTPError as exc:
             reason = (str(exc) or type(exc).__name__).splitlines()[0][:200]
             raise Unreachable(f"cannot reach the target at {self.masker.text(client.target.base_url)}: "

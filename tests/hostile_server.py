@@ -78,8 +78,13 @@ class HostileServer:
         self._spawn(self._accept_loop, "hostile-accept")
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def stop(self) -> None:
+        """Ask every thread to end; held connections are closed, so a client
+        still waiting on one gets an end of stream. Safe from any thread."""
         self._stop.set()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
         deadline = time.monotonic() + 5.0
         for thread in list(self._threads):
             thread.join(max(0.0, deadline - time.monotonic()))

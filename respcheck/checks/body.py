@@ -13,16 +13,17 @@ def check_schema(ctx: CheckContext) -> list[Failure]:
     schema = ctx.expect.get("schema")
     if schema is None:
         return []
-    body = ctx.exchange.json
+    body = ctx.body
     if body is MISSING:
-        return [ctx.fail("schema", f"cannot check the schema: {ctx.exchange.json_error}", at=("schema",))]
+        why = ctx.exchange.json_error if not ctx.exchange.streamed else "the stream has no terminal response"
+        return [ctx.fail("schema", f"cannot check the schema: {why}", at=("schema",))]
     return [ctx.fail("schema", issue.message, path=issue.path, at=("schema",))
             for issue in default_store().issues(schema, body)]
 
 
 def check_fields(ctx: CheckContext) -> list[Failure]:
     failures = []
-    body = ctx.exchange.json
+    body = ctx.body
     for path, spec in (ctx.expect.get("fields") or {}).items():
         reason = mismatch(spec, get(body, path) if body is not MISSING else MISSING)
         if reason:
@@ -59,7 +60,7 @@ def check_output(ctx: CheckContext) -> list[Failure]:
     specs = ctx.expect.get("output")
     if specs is None and "output_text" not in ctx.expect:
         return []
-    body = ctx.exchange.json
+    body = ctx.body
     output = body.get("output", MISSING) if isinstance(body, dict) else MISSING
     if not isinstance(output, list):
         return [ctx.fail("output.items", f"expected an output array, got {describe(output)}", path="$.output",

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..client import Exchange
 from ..failures import Failure
+from ..jsonpath import MISSING
 from ..profile import Profile
 
 
@@ -19,6 +20,14 @@ class CheckContext:
     method: str = "POST"
     lines: dict = field(default_factory=dict)  # path in the step -> line in the case file
     step: str = ""
+    stream_requested: bool = False
+    stream_body: Any = MISSING  # a stream's terminal response, once read
+
+    @property
+    def body(self) -> Any:
+        """The JSON the body expectations apply to: the parsed body, or for a
+        stream the response carried by its terminal event."""
+        return self.stream_body if self.exchange.streamed else self.exchange.json
 
     def line(self, *keys: Any) -> int | None:
         path = ("expect",) + keys

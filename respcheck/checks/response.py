@@ -13,15 +13,18 @@ RESPONSE_SCHEMA = "response.schema.json"
 def _response_body(ctx: CheckContext):
     if not (ctx.ok_status and ctx.is_responses_create):
         return None
-    body = ctx.exchange.json
+    body = ctx.body
     return body if isinstance(body, dict) else None
 
 
 def check_json_body(ctx: CheckContext) -> list[Failure]:
     """A 2xx JSON endpoint answers parseable JSON, labelled as such."""
     ex = ctx.exchange
-    if not ctx.ok_status or ex.content_type.lower().startswith("text/event-stream"):
+    if not ctx.ok_status or ex.streamed:
         return []
+    if ctx.stream_requested:
+        return [ctx.fail("stream.content_type", f"stream: true was asked for, the answer is "
+                                                f"{ex.content_type or 'no Content-Type'!r}, not text/event-stream")]
     failures = []
     if not ex.content_type.lower().startswith("application/json"):
         failures.append(ctx.fail("content_type", f"expected application/json, got {ex.content_type or 'none'!r}"))

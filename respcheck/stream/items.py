@@ -1,0 +1,208 @@
+"""Output items rebuilt from their events, and the rules on the way.
+
+Like the SDKs' accumulators, every delta is applied to the item it names —
+but each step is also checked: the item was added first and not yet done,
+the indexes and item_id agree, the deltas join to the `.done` value, and the
+`.done` values equal the item in `output_item.done`. Deltas are kept as lists
+and joined once, so a 100k-delta stream stays linear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Report = Callable[[str, str], None]  # (rule, message)
+
+
+@dataclass
+class _Part:
+    kind: str
+    pieces: list = field(default_factory=list)
+    done_value: str | None = None  # from output_text.done / refusal.done
+    finished: bool = False  # content_part.done seen
+
+
+@dataclass
+class _Item:
+    index: int
+    id: Any
+    type: str
+    parts: list = field(default_factory=list)  # content parts, or summary parts for reasoning
+    arguments: list = field(default_factory=list)
+    arguments_done: str | None = None
+    done_item: dict | None = None
+
+
+_TEXT_FIELD = {"output_text": "text", "refusal": "refusal", "summary_text": "text", "reasoning_text": "text"}
+
+
+def _first_difference(a: str, b: str) -> str:
+    n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return (f"they differ at character {n}: joined deltas give {a[max(0, n - 20):n + 20]!r} "
+            f"({len(a)} chars), the .done value has {b[max(0, n - 20):n + 20]!r} ({len(b)} chars)")
+
+
+class ItemTracker:
+    def __init__(self, report: Report):
+        self.report = report
+        self.items: dict[int, _Item] = {}
+
+    # -- helpers --------------------------------------------------------------
+
+    def _item(self, where: str, event: dict, *, open_only: bool = True) -> _Item | None:
+        index = event.get("output_index")
+        item = self.items.get(index) if isinstance(index, int) else None
+        if item is None:
+            self.report("stream.item_order" if isinstance(index, int) and not self._other_id(event)
+                        else "stream.indexes",
+                        f"{where} names output_index {index!r}, which no output_item.added opened")
+            return None
+        item_id = event.get("item_id")
+        if "item_id" in event and item.id is not None and item_id != item.id:
+            self.report("stream.indexes", f"{where} names item_id {item_id!r}, but output_index {index} "
+                                          f"is item {item.id!r}")
+        if open_only and item.done_item is not None:
+            self.report("stream.item_order", f"{where} arrives after output_item.done of output_index {index}")
+        return item
+
+    def _other_id(self, event: dict) -> bool:
+        """A known item_id at an unknown output_index is an index mix-up, not a missing item."""
+        item_id = event.get("item_id")
+        return item_id is not None and any(i.id == item_id for i in self.items.values())
+
+    def _part(self, where: str, item: _Item, index: Any, *, summary: bool = False) -> _Part | None:
+        key = "summary_index" if summary else "content_index"
+        if not isinstance(index, int) or not 0 <= index < len(item.parts):
+            self.report("stream.item_order" if isinstance(index, int) and index == len(item.parts)
+                        else "stream.indexes",
+                        f"{where} names {key} {index!r} of output_index {item.index}, which has "
+                        f"{len(item.parts)} part(s) added")
+            return None
+        return item.parts[index]
+
+    # -- events ---------------------------------------------------------------
+
+    def item_added(self, where: str, event: dict) -> None:
+        index, item = event.get("output_index"), event.get("item")
+        if not isinstance(index, int) or not isinstance(item, dict):
+            return  # the event schema reports the shape
+        if index in self.items:
+            self.report("stream.item_order", f"{where}: output_index {index} was already added")
+            return
+        if index != len(self.items):
+            self.report("stream.indexes", f"{where}: output_index {index} added, expected {len(self.items)} next")
+        self.items[index] = _Item(index, item.get("id"), item.get("type", "?"))
+
+    def part_added(self, where: str, event: dict, *, summary: bool = False) -> None:
+        item = self._item(where, event)
+        part = event.get("part")
+        if item is None or not isinstance(part, dict):
+            return
+        key = "summary_index" if summary else "content_index"
+        if event.get(key) != len(item.parts):
+            self.report("stream.indexes", f"{where}: {key} {event.get(key)!r} added, expected {len(item.parts)}")
+        item.parts.append(_Part(part.get("type", "?")))
+
+    def delta(self, where: str, event: dict, *, summary: bool = False) -> None:
+        item = self._item(where, event)
+        if item is None:
+            return
+        part = self._part(where, item, event.get("summary_index" if summary else "content_index"), summary=summary)
+        if part is None:
+            return
+        if part.done_value is not None:
+            self.report("stream.item_order", f"{where} arrives after the part's .done event")
+        delta = event.get("delta")
+        if isinstance(delta, str):
+            part.pieces.append(delta)
+
+    def text_done(self, where: str, event: dict, value_key: str, *, summary: bool = False) -> None:
+        item = self._item(where, event)
+        if item is None:
+            return
+        part = self._part(where, item, event.get("summary_index" if summary else "content_index"), summary=summary)
+        value = event.get(value_key)
+        if part is None or not isinstance(value, str):
+            return
+        part.done_value = value
+        joined = "".join(part.pieces)
+        if joined != value:
+            self.report("stream.delta_join", f"{where}: the deltas do not join to the .done {value_key}; "
+                        + _first_difference(joined, value))
+
+    def part_done(self, where: str, event: dict, *, summary: bool = False) -> None:
+        item = self._item(where, event)
+        if item is None:
+            return
+        part_event = event.get("part")
+        part = self._part(where, item, event.get("summary_index" if summary else "content_index"), summary=summary)
+        if part is None or not isinstance(part_event, dict):
+            return
+        part.finished = True
+        text_key = _TEXT_FIELD.get(part_event.get("type", ""), "text")
+        value = part_event.get(text_key)
+        known = part.done_value if part.done_value is not None else "".join(part.pieces)
+        if isinstance(value, str) and value != known:
+            self.report("stream.done_matches_item", f"{where}: the part's {text_key} {value[:60]!r} differs from "
+                                                    f"what its deltas and .done event gave ({known[:60]!r})")
+
+    def arguments_delta(self, where: str, event: dict) -> None:
+        item = self._item(where, event)
+        if item is not None and isinstance(event.get("delta"), str):
+            if item.arguments_done is not None:
+                self.report("stream.item_order", f"{where} arrives after function_call_arguments.done")
+            item.arguments.append(event["delta"])
+
+    def arguments_done(self, where: str, event: dict) -> None:
+        item = self._item(where, event)
+        value = event.get("arguments")
+        if item is None or not isinstance(value, str):
+            return
+        item.arguments_done = value
+        joined = "".join(item.arguments)
+        if item.arguments and joined != value:
+            self.report("stream.delta_join", f"{where}: the argument deltas do not join to the .done arguments; "
+                        + _first_difference(joined, value))
+
+    def item_done(self, where: str, event: dict) -> None:
+        done = event.get("item")
+        item = self._item(where, event)
+        if item is None or not isinstance(done, dict):
+            return
+        item.done_item = done
+        if done.get("id") != item.id:
+            self.report("stream.indexes", f"{where}: item id {done.get('id')!r} differs from the added {item.id!r}")
+        self._compare_done(where, item, done)
+
+    def _compare_done(self, where: str, item: _Item, done: dict) -> None:
+        kind = done.get("type")
+        if kind == "function_call":
+            streamed = item.arguments_done if item.arguments_done is not None else "".join(item.arguments)
+            if (item.arguments or item.arguments_done is not None) and done.get("arguments") != streamed:
+                self.report("stream.done_matches_item", f"{where}: arguments {str(done.get('arguments'))[:60]!r} "
+                                                        f"differ from the streamed {streamed[:60]!r}")
+            return
+        parts = done.get("summary" if kind == "reasoning" else "content")
+        if not isinstance(parts, list):
+            return
+        if len(parts) != len(item.parts):
+            self.report("stream.done_matches_item", f"{where}: the item has {len(parts)} part(s), "
+                                                    f"{len(item.parts)} were streamed")
+            return
+        for n, (part, streamed) in enumerate(zip(parts, item.parts)):
+            if not isinstance(part, dict):
+                continue
+            value = part.get(_TEXT_FIELD.get(part.get("type", ""), "text"))
+            known = streamed.done_value if streamed.done_value is not None else "".join(streamed.pieces)
+            if isinstance(value, str) and value != known:
+                self.report("stream.done_matches_item", f"{where}: part {n} is {value[:60]!r}, the stream "
+                                                        f"gave {known[:60]!r}")
+
+    # -- the end --------------------------------------------------------------
+
+    def unfinished(self) -> list[int]:
+        return [i for i, item in self.items.items() if item.done_item is None]
+
+    def done_items(self) -> list[dict]:
+        return [self.items[i].done_item for i in sorted(self.items) if self.items[i].done_item is not None]
