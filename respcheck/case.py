@@ -70,10 +70,22 @@ class Case:
         return self.id + "[" + ",".join(f"{k}={_text(v)}" for k, v in self.matrix.items()) + "]"
 
     @property
+    def streams(self) -> bool:
+        """Whether a step asks for a stream (literally, or through {{matrix.stream}})."""
+        for step in self.steps:
+            body = step.request.get("body")
+            flag = body.get("stream") if isinstance(body, dict) else None
+            if flag is True or (isinstance(flag, str) and "matrix.stream" in flag and self.matrix.get("stream") is True):
+                return True
+        return False
+
+    @property
     def all_requires(self) -> tuple[str, ...]:
         seen = dict.fromkeys(self.requires)
         for step in self.steps:
             seen.update(dict.fromkeys(step.requires))
+        if self.streams:
+            seen["responses.streaming"] = None  # the streamed variant of any case needs streaming
         return tuple(seen)
 
 

@@ -34,6 +34,12 @@ def add_options(parser: pytest.Parser) -> None:
                     help="Use model ID for ROLE instead of the profile's; repeatable.")
     group.addoption("--max-body-bytes", metavar="N", type=int, default=8 * 1024 * 1024,
                     help="Stop reading an answer past this size and fail the case (default 8 MiB).")
+    group.addoption("--stream-idle-timeout", metavar="S", type=float, default=30.0,
+                    help="Fail a stream (rule stream.stall) when no byte arrives for S seconds (default 30).")
+    group.addoption("--stream-timeout", metavar="S", type=float, default=300.0,
+                    help="Stop reading a stream after S seconds in all (rule stream.too_long; default 300).")
+    group.addoption("--max-stream-events", metavar="N", type=int, default=200_000,
+                    help="Stop reading a stream after N events (rule stream.too_long; default 200000).")
     group.addoption("--reference-fault", metavar="NAME", action="append", default=[],
                     help="Start the embedded reference gateway with this fault switch on; repeatable "
                          "(`respcheck faults` lists them). Used to prove that checks fail.")
@@ -56,6 +62,9 @@ class RunSettings:
     max_body_bytes: int
     faults: list[str] = field(default_factory=list)
     show_secrets: bool = False
+    stream_idle_timeout: float = 30.0
+    stream_timeout: float = 300.0
+    max_stream_events: int = 200_000
 
 
 def _parse_pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
@@ -104,8 +113,13 @@ def resolve(config: pytest.Config) -> RunSettings:
     if timeout <= 0:
         raise UsageError("--request-timeout must be positive")
 
+    for name in ("stream_idle_timeout", "stream_timeout", "max_stream_events"):
+        if getattr(opt, name) <= 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be positive")
     headers = {**profile.headers, **_parse_pairs(opt.header, ":", "--header")}
     models = {**profile.models, **_parse_pairs(opt.model, "=", "--model")}
     return RunSettings(profile=profile, base_url=base_url.rstrip("/") if base_url else None, api_key=api_key,
                        headers=headers, timeout=timeout, models=models, max_body_bytes=opt.max_body_bytes,
-                       faults=list(opt.reference_fault), show_secrets=opt.show_secrets)
+                       faults=list(opt.reference_fault), show_secrets=opt.show_secrets,
+                       stream_idle_timeout=opt.stream_idle_timeout, stream_timeout=opt.stream_timeout,
+                       max_stream_events=opt.max_stream_events)

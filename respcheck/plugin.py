@@ -115,6 +115,7 @@ class CaseItem(pytest.Item):
         self.case = case
         self.case_run: CaseRun | None = None
         self.user_properties.append(("case_id", case.id))
+        self.user_properties.append(("case_name", case.name))
         self.user_properties.append(("area", case.area))
         if case.feature:
             self.user_properties.append(("feature", case.feature))
@@ -142,6 +143,8 @@ class CaseItem(pytest.Item):
         self.case_run = run_case(self.case, client, settings.profile, settings.models, override)
         statuses = [str(s.exchange.status) for s in self.case_run.steps if s.exchange and s.exchange.status]
         self.user_properties.append(("http_statuses", ",".join(statuses)))
+        if any(s.exchange is not None and s.exchange.streamed for s in self.case_run.steps):
+            self.user_properties.append(("streamed", "true"))
         model = settings.models.get((self.case.models or ("text",))[0])
         if model:
             self.user_properties.append(("model", model))

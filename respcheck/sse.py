@@ -43,7 +43,7 @@ class StreamEnd:
 
 class _CountingBody:
     """What httpx-sse's EventSource reads: decoded text, handed over one
-    event at a time so that each event's end offset and arrival are exact."""
+    line at a time so that each event's end offset and arrival are exact."""
 
     def __init__(self, response: httpx.Response, deadline: float, limit_bytes: int):
         self.headers = response.headers
@@ -62,13 +62,15 @@ class _CountingBody:
             if time.monotonic() > self._deadline:
                 raise _TooSlow()
             text = decoder.decode(chunk)
-            pieces = text.split("\n\n")
-            for piece in pieces[:-1]:
-                piece += "\n\n"
-                self.offset += len(piece) if piece.isascii() else len(piece.encode())
-                yield piece
-            if pieces[-1]:
-                last = pieces[-1]
+            # Hand the text over line by line: httpx-sse dispatches an event on
+            # its blank line, and the offset is then exact to the byte.
+            lines = text.split("\n")
+            for line in lines[:-1]:
+                line += "\n"
+                self.offset += len(line) if line.isascii() else len(line.encode())
+                yield line
+            if lines[-1]:
+                last = lines[-1]
                 self.offset += len(last) if last.isascii() else len(last.encode())
                 yield last
         tail = decoder.decode(b"", final=True)

@@ -45,7 +45,9 @@ class TargetSession:
             base_url = self.server.base_url
         target = Target(base_url=base_url, api_key=self.settings.api_key, headers=self.settings.headers,
                         timeout=self.settings.timeout, max_body_bytes=self.settings.max_body_bytes,
-                        embedded=self.embedded)
+                        embedded=self.embedded, stream_idle_timeout=self.settings.stream_idle_timeout,
+                        stream_timeout=self.settings.stream_timeout,
+                        max_stream_events=self.settings.max_stream_events)
         self.client = Client(target)
         return self.client
 

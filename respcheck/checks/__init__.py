@@ -61,9 +61,16 @@ RULES = {
 }
 
 
+# Expectations on a success body; when an error came back instead, the status
+# rule has said all there is to say.
+_BODY_CHECKS = (check_schema, check_fields, check_output)
+
+
 def run_checks(ctx: CheckContext, skip_rules: frozenset[str] = frozenset()) -> list:
     failures = []
     for check in CHECKS:
+        if check in _BODY_CHECKS and not ctx.ok_status and any(f.rule == "status" for f in failures):
+            continue
         failures.extend(f for f in check(ctx) if f.rule not in skip_rules)
     return failures
 
