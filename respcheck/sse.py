@@ -43,7 +43,8 @@ class StreamEnd:
 
 class _CountingBody:
     """What httpx-sse's EventSource reads: decoded text, handed over one
-    line at a time so that each event's end offset and arrival are exact."""
+    event at a time so that each event's end offset and arrival are exact
+    (for LF-framed streams; a CRLF-framed one is exact to the chunk)."""
 
     def __init__(self, response: httpx.Response, deadline: float, limit_bytes: int):
         self.headers = response.headers
@@ -52,6 +53,7 @@ class _CountingBody:
         self._limit = limit_bytes
         self.offset = 0
         self.received = 0
+        self._ended_with_newline = False
 
     def iter_text(self) -> Iterator[str]:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -62,15 +64,22 @@ class _CountingBody:
             if time.monotonic() > self._deadline:
                 raise _TooSlow()
             text = decoder.decode(chunk)
-            # Hand the text over line by line: httpx-sse dispatches an event on
-            # its blank line, and the offset is then exact to the byte.
-            lines = text.split("\n")
-            for line in lines[:-1]:
-                line += "\n"
-                self.offset += len(line) if line.isascii() else len(line.encode())
-                yield line
-            if lines[-1]:
-                last = lines[-1]
+            # Hand the text over an event at a time: httpx-sse dispatches an
+            # event on its blank line, so the offset is then exact. A blank line
+            # split across two chunks starts this chunk with its second "\n".
+            if text.startswith("\n") and self._ended_with_newline:
+                self.offset += 1
+                yield "\n"
+                text = text[1:]
+            if text:
+                self._ended_with_newline = text.endswith("\n")
+            pieces = text.split("\n\n")
+            for piece in pieces[:-1]:
+                piece += "\n\n"
+                self.offset += len(piece) if piece.isascii() else len(piece.encode())
+                yield piece
+            if pieces[-1]:
+                last = pieces[-1]
                 self.offset += len(last) if last.isascii() else len(last.encode())
                 yield last
         tail = decoder.decode(b"", final=True)

@@ -1,13 +1,15 @@
 """The reference gateway as a Starlette app: routing, auth and body reading only.
 
-The work happens in `responses` (POST /v1/responses), `catalog` (the model
-endpoints) and `errors` (every non-2xx body).
+The work happens in `responses` (POST /v1/responses), `streaming` (its
+`stream: true` form), `catalog` (the model endpoints) and `errors` (every
+non-2xx body).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 from collections.abc import Iterable
 
@@ -21,7 +23,8 @@ from starlette.routing import Route
 from . import catalog
 from .errors import ApiError, api_error_response, error_response, invalid
 from .faults import validate_faults
-from .responses import create_response
+from .responses import create_response, prepare_response
+from .streaming import event_stream_response
 
 DEFAULT_API_KEY = "rc-local-key"
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -84,7 +87,12 @@ def _json(request: Request, body: dict, status: int = 200) -> Response:
 
 async def post_response(request: Request) -> Response:
     _authorize(request)
-    body = create_response(await _json_object(request), _faults(request))
+    body = await _json_object(request)
+    if body.get("stream") is True:
+        # Validation errors are raised here, before the first byte: plain JSON, not SSE.
+        response = prepare_response(body, _faults(request))
+        return event_stream_response(response, _faults(request), request.app.state.stopping)
+    body = create_response(body, _faults(request))
     return _json(request, body, status=202 if "success_status_202" in _faults(request) else 200)
 
 
@@ -147,4 +155,5 @@ def create_app(api_keys: Iterable[str] = (DEFAULT_API_KEY,), faults: Iterable[st
     )
     app.state.api_keys = frozenset(api_keys)
     app.state.faults = active
+    app.state.stopping = threading.Event()  # set by ReferenceServer.stop: stalled streams give up
     return app

@@ -67,9 +67,6 @@ def parse_request(body: dict, faults: frozenset[str]) -> ParsedRequest:
     _check_types(body)
     _check_refused_features(body, faults)
     messages = parse_input(body["input"], faults)
-    if body.get("stream") is True:
-        # Streaming arrives in a later change; until then refuse it loudly, never silently.
-        raise invalid("streaming_not_supported", "Streaming is not supported yet.", "stream")
     return ParsedRequest(body, models, body.get("instructions"), messages)
 
 

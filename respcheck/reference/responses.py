@@ -1,7 +1,7 @@
 """From a validated request to the final Response object.
 
-`build_response` is the one place the final Response dict is made; a streamer
-can derive its events from that dict, so streamed and plain answers agree.
+`build_response` is the one place the final Response dict is made; `streaming`
+replays that dict as server-sent events, so streamed and plain answers agree.
 The body-level fault switches are applied at the end of it, in plain sight.
 """
 
@@ -19,10 +19,20 @@ from .request import ParsedRequest, parse_request
 ROUTING_STRATEGY = "cost-focus"  # Auriko's default `gateway.routing.optimize`
 
 
-def create_response(body: dict, faults: frozenset[str]) -> dict:
+def prepare_response(body: dict, faults: frozenset[str]) -> dict:
+    """Validate the request and build its final Response, whatever its status (a stream replays it)."""
     parsed = parse_request(body, faults)
     model = resolve_model(parsed, faults)
     return build_response(parsed, model, faults)
+
+
+def create_response(body: dict, faults: frozenset[str]) -> dict:
+    """The non-streaming answer: an upstream failure becomes HTTP 502 instead of a failed Response."""
+    response = prepare_response(body, faults)
+    if response.get("status") == "failed":
+        error = response["error"]
+        raise ApiError(502, "api_error", error["code"], error["message"])
+    return response
 
 
 def resolve_model(parsed: ParsedRequest, faults: frozenset[str]) -> Model:
@@ -50,32 +60,35 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str]) 
 
     instructions = None if "instructions_ignored" in faults else parsed.instructions
     messages = parsed.messages[-1:] if "history_dropped" in faults else parsed.messages
-    text = engine.answer(instructions, messages)
+    reply = engine.reply(instructions, messages)
+    parts = reply.parts
     if "text_empty" in faults:
-        text = ""
+        parts = tuple((kind, "") for kind, _ in parts)
+    parts, truncated = engine.truncate(parts, request.get("max_output_tokens"))
     # Usage counts what the client sent, even when a fault keeps it from the model,
     # and the text actually returned.
-    usage = engine.usage(parsed.instructions, parsed.messages, text)
+    usage = engine.usage(parsed.instructions, parsed.messages, " ".join(text for _, text in parts))
+    status = "failed" if reply.failed else "incomplete" if truncated else "completed"
 
     now = int(time.time())
     message = {
         "id": f"msg_{secrets.token_hex(12)}",
         "type": "message",
         "role": "assistant",
-        "status": "completed",
-        "content": [{"type": "output_text", "text": text, "annotations": []}],
+        "status": "completed" if status == "completed" else "incomplete",
+        "content": [_content_part(kind, text) for kind, text in parts],
     }
     body = {
         "id": f"resp_{secrets.token_hex(12)}",
         "object": "response",
         "created_at": now,
-        "status": "completed",
-        "completed_at": now,
+        "status": status,
+        "completed_at": now if status == "completed" else None,
         "model": model.id,
         "output": [message],
         "usage": usage,
-        "error": None,
-        "incomplete_details": None,
+        "error": {"code": "upstream_error", "message": engine.UPSTREAM_FAILURE_MESSAGE} if reply.failed else None,
+        "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
         "instructions": parsed.instructions,
         "metadata": request.get("metadata") or {},
         "tools": request.get("tools") or [],
@@ -121,7 +134,13 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str]) 
     if "object_wrong" in faults:
         body["object"] = "chat.completion"
     if "content_string" in faults:
-        message["content"] = text
+        message["content"] = "".join(text for _, text in parts)
     if "role_wrong" in faults:
         message["role"] = "model"
     return body
+
+
+def _content_part(kind: str, text: str) -> dict:
+    if kind == "refusal":
+        return {"type": "refusal", "refusal": text}
+    return {"type": "output_text", "text": text, "annotations": []}

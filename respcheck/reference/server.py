@@ -38,6 +38,7 @@ class ReferenceServer:
         self.requested_port = port
         self.port: int | None = None
         self._server: uvicorn.Server | None = None
+        self._app = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
 
@@ -61,8 +62,9 @@ class ReferenceServer:
         except OSError as exc:
             sock.close()
             raise RuntimeError(f"cannot bind the reference gateway to {self.host}:{self.requested_port}: {exc}") from exc
+        app = create_app(self.api_keys, self.faults)
         config = uvicorn.Config(
-            create_app(self.api_keys, self.faults),
+            app,
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -71,7 +73,7 @@ class ReferenceServer:
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                                   name="respcheck-reference", daemon=True)
-        self._server, self._thread, self._socket = server, thread, sock
+        self._server, self._thread, self._socket, self._app = server, thread, sock, app
         thread.start()
 
         deadline = time.monotonic() + START_TIMEOUT
@@ -85,13 +87,15 @@ class ReferenceServer:
         return self
 
     def stop(self) -> None:
+        if self._app is not None:
+            self._app.state.stopping.set()  # a stalled stream (stream_stall) ends now, not in 10 s
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(STOP_TIMEOUT)
         if self._socket is not None:
             self._socket.close()
-        self._server = self._thread = self._socket = None
+        self._server = self._thread = self._socket = self._app = None
         self.port = None
 
     def __enter__(self) -> ReferenceServer:

@@ -195,7 +195,7 @@ class StreamChecker:
             self.report("stream.lifecycle", f"{where}: response id {self.terminal.get('id')!r} differs from "
                                             f"the created {self.created_id!r}")
         unfinished = self.tracker.unfinished()
-        if unfinished:
+        if unfinished and etype != "response.failed":  # a failure may stop mid-item
             self.report("stream.item_order", f"{where} arrives before output_item.done of output_index "
                                              f"{unfinished}")
 
@@ -238,7 +238,7 @@ class StreamChecker:
     def _reconstruct(self) -> None:
         """The terminal response's output equals the items the events built."""
         output = self.terminal.get("output")
-        built = self.tracker.done_items()
+        built = self.tracker.built_items()
         if not isinstance(output, list):
             return  # the Response schema rule reports it
         if len(output) != len(built):

@@ -204,5 +204,8 @@ class ItemTracker:
     def unfinished(self) -> list[int]:
         return [i for i, item in self.items.items() if item.done_item is None]
 
-    def done_items(self) -> list[dict]:
-        return [self.items[i].done_item for i in sorted(self.items) if self.items[i].done_item is not None]
+    def built_items(self) -> list[dict]:
+        """The output as the events built it; an item never finished (a failed
+        response may stop mid-item) is known only by its id and type."""
+        return [item.done_item if item.done_item is not None else {"id": item.id, "type": item.type}
+                for item in (self.items[i] for i in sorted(self.items))]

@@ -144,6 +144,7 @@ class SequenceMatcher:
         for state in frag.exits:
             state.out.append(accept)
         self.current = _closure([frag.start])
+        self._closures: dict[frozenset, list] = {}  # a "delta+" loop revisits one state set 100k times
         self.divergence: dict | None = None
         self._recent: list[str] = []
         self._tail: list[str] = []
@@ -169,7 +170,11 @@ class SequenceMatcher:
                                "expected": self.expected(), "before": list(self._recent)}
             self._tail = [etype]
             return
-        self.current = _closure(following)
+        key = frozenset(map(id, following))
+        closure = self._closures.get(key)
+        if closure is None:
+            closure = self._closures[key] = _closure(following)
+        self.current = closure
         self._recent = (self._recent + [etype])[-3:]
 
     def failure_text(self, ended: bool) -> str | None:
