@@ -11,6 +11,11 @@ import pytest
 from respcheck.reference.faults import FAULTS
 
 OK, ERR, ALL = "cases with a 2xx answer", "cases with an error answer", "every case"
+STREAMED = "cases that read a stream"
+OK_JSON = "cases with a 2xx JSON answer (not a stream)"
+# The failure stream stops mid-item: it has no .done events to spoil, and a
+# failed response is not held to report usage.
+NOT_FAILED = frozenset({"streaming.error"})
 
 ERROR_PARAM_CASES = {
     "responses.errors.unknown_field", "responses.errors.missing_model", "responses.errors.missing_input",
@@ -27,6 +32,7 @@ class Expect:
     rule: str  # the rule the fault breaks: named by the failing cases
     cases: frozenset | str  # the exact set of failing case ids, or one of OK/ERR/ALL
     also: frozenset = frozenset()  # rules that may stand in for `rule` in a case that checks the effect otherwise
+    exclude: frozenset = frozenset()  # cases of a selector the fault cannot touch (named, with the reason)
 
 
 def only(*ids: str) -> frozenset:
@@ -35,8 +41,8 @@ def only(*ids: str) -> frozenset:
 
 EXPECTED = {
     "success_status_202": Expect("status", OK),
-    "usage_missing": Expect("usage.present", OK),
-    "usage_total_wrong": Expect("usage.total", OK),
+    "usage_missing": Expect("usage.present", OK, exclude=NOT_FAILED),
+    "usage_total_wrong": Expect("usage.total", OK, exclude=NOT_FAILED),
     "error_type_missing": Expect("error.envelope", ERR),
     "error_code_http_status": Expect("error.code_is_status", ERR),
     "error_param_missing": Expect("error.param", frozenset(ERROR_PARAM_CASES)),
@@ -53,18 +59,51 @@ EXPECTED = {
     "instructions_ignored": Expect("output.text", only("responses.text.instructions")),
     "history_dropped": Expect("output.text", only("responses.text.multi_turn")),
     "metadata_dropped": Expect("field", only("responses.text.metadata_echo")),
-    # The usage case sees the same fault as zero output tokens.
-    "text_empty": Expect("output.text", TEXT_CASES | {"responses.text.usage_grows_with_input"}, also=frozenset({"field"})),
-    "empty_output": Expect("response.output_empty", OK),
+    # The usage case sees the same fault as zero output tokens, the refusal case as an empty refusal.
+    "text_empty": Expect("output.text", TEXT_CASES | {"responses.text.usage_grows_with_input", "streaming.text.short",
+                                                      "streaming.text.long", "streaming.text.multi_part",
+                                                      "streaming.refusal", "streaming.truncation"},
+                         also=frozenset({"field", "output.items"})),
+    # The rule holds a *completed* response to a non-empty output; these two end otherwise.
+    "empty_output": Expect("response.output_empty", OK, exclude=frozenset({"streaming.error", "streaming.truncation"})),
     "response_id_unprefixed": Expect("response.schema", OK),
     "created_at_string": Expect("response.schema", OK),
     "object_wrong": Expect("response.schema", OK),
     "content_string": Expect("response.schema", OK),
     "role_wrong": Expect("response.schema", OK),
-    "json_content_type_wrong": Expect("content_type", OK),
+    "json_content_type_wrong": Expect("content_type", OK_JSON),
     "request_id_missing": Expect("request_id", ALL),
     "missing_model_400_wrong_param": Expect("error.param", only("responses.errors.missing_model")),
     "unavailable_model_200": Expect("status", only("responses.errors.unavailable_model")),
+    # -- streams ---------------------------------------------------------------
+    "stream_seq_missing": Expect("stream.sequence_number", STREAMED, also=frozenset({"stream.event_schema"})),
+    "stream_seq_duplicate": Expect("stream.sequence_number", STREAMED),
+    "stream_seq_gap": Expect("stream.sequence_contiguous", STREAMED),
+    "stream_event_line_mismatch": Expect("stream.event_line", STREAMED),
+    "stream_event_line_missing": Expect("stream.event_line", STREAMED),
+    "stream_delta_dropped": Expect("stream.delta_join", STREAMED, exclude=NOT_FAILED),
+    "stream_done_text_differs": Expect("stream.done_matches_item", STREAMED, exclude=NOT_FAILED),
+    "stream_completed_empty_output": Expect("stream.reconstruct", STREAMED),
+    "stream_item_added_missing": Expect("stream.item_order", STREAMED),
+    "stream_item_done_missing": Expect("stream.item_order", STREAMED, exclude=NOT_FAILED),
+    "stream_two_terminals": Expect("stream.terminal", STREAMED),
+    "stream_event_after_terminal": Expect("stream.terminal", STREAMED),
+    "stream_no_terminal": Expect("stream.terminal", STREAMED),
+    "stream_done_sentinel": Expect("stream.done_sentinel", STREAMED),
+    "stream_chat_error_frame": Expect("stream.error_event", only("streaming.error")),
+    "stream_error_not_failed": Expect("stream.error_event", only("streaming.error")),
+    "stream_truncation_completed": Expect("stream.sequence", only("streaming.truncation")),
+    "stream_usage_missing": Expect("usage.present", STREAMED, exclude=NOT_FAILED),
+    "stream_first_event_wrong": Expect("stream.first_event", STREAMED),
+    "stream_wrong_content_type": Expect("stream.content_type", STREAMED),
+    "stream_stall": Expect("stream.stall", STREAMED),
+    "stream_cut": Expect("stream.cut", STREAMED),
+    "stream_index_mismatch": Expect("stream.indexes", STREAMED),
+    "stream_item_id_mismatch": Expect("stream.indexes", STREAMED),
+    "stream_bad_json": Expect("stream.json", STREAMED),
+    "stream_event_schema": Expect("stream.event_schema", STREAMED),
+    "stream_unknown_event": Expect("stream.unknown_event", STREAMED),
+    "stream_created_usage": Expect("stream.lifecycle", STREAMED),
 }
 
 
@@ -74,16 +113,17 @@ class Outcome:
     rules: set
     statuses: list
     text: str
+    streamed: bool = False
 
 
 def run_suite(pytester: pytest.Pytester, repo, *args: str) -> dict[str, Outcome]:
     result = pytester.runpytest_inprocess(
-        str(repo / "cases"), "-p", "no:cacheprovider", "-q", "--rootdir", str(repo),
+        str(repo / "cases"), "-p", "no:cacheprovider", "-q", "--rootdir", str(repo), "--stream-idle-timeout", "0.5",
         "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
     outcomes: dict[str, Outcome] = {}
     for report in result.reprec.getreports("pytest_runtest_logreport"):
         props = dict(report.user_properties)
-        case_id = props.get("case_id")
+        case_id = props.get("case_name")
         if case_id is None:
             raise AssertionError(f"an item that is not a case ran: {report.nodeid}: {report.longreprtext}")
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
@@ -91,7 +131,7 @@ def run_suite(pytester: pytest.Pytester, repo, *args: str) -> dict[str, Outcome]
                 outcome=report.outcome,
                 rules=set(filter(None, props.get("failed_rules", "").split(","))),
                 statuses=[int(s) for s in props.get("http_statuses", "").split(",") if s],
-                text=report.longreprtext)
+                text=report.longreprtext, streamed=props.get("streamed") == "true")
     return outcomes
 
 
@@ -121,13 +161,22 @@ def test_clean_reference_gateway_passes_every_case(clean_run):
 
 
 def _expected_ids(expect: Expect, clean: dict[str, Outcome]) -> set:
+    return {name for name in _selected(expect, clean) if name.split("[")[0] not in expect.exclude}
+
+
+def _selected(expect: Expect, clean: dict[str, Outcome]) -> set:
     if expect.cases == OK:
         return {cid for cid, o in clean.items() if any(200 <= s < 300 for s in o.statuses)}
     if expect.cases == ERR:
         return {cid for cid, o in clean.items() if any(s >= 400 for s in o.statuses)}
     if expect.cases == ALL:
         return set(clean)
-    return set(expect.cases)
+    if expect.cases == OK_JSON:
+        return {cid for cid, o in clean.items() if not o.streamed and any(200 <= s < 300 for s in o.statuses)}
+    if expect.cases == STREAMED:
+        return {cid for cid, o in clean.items() if o.streamed}
+    # An id names all of its matrix variants (responses.text.x -> responses.text.x[stream=true], ...).
+    return {name for name in clean if name in expect.cases or name.split("[")[0] in expect.cases}
 
 
 @pytest.mark.parametrize("fault", sorted(EXPECTED))

@@ -88,12 +88,15 @@ def _json(request: Request, body: dict, status: int = 200) -> Response:
 async def post_response(request: Request) -> Response:
     _authorize(request)
     body = await _json_object(request)
+    status = 202 if "success_status_202" in _faults(request) else 200
     if body.get("stream") is True:
         # Validation errors are raised here, before the first byte: plain JSON, not SSE.
         response = prepare_response(body, _faults(request))
-        return event_stream_response(response, _faults(request), request.app.state.stopping)
+        stream = event_stream_response(response, _faults(request), request.app.state.stopping)
+        stream.status_code = status
+        return stream
     body = create_response(body, _faults(request))
-    return _json(request, body, status=202 if "success_status_202" in _faults(request) else 200)
+    return _json(request, body, status=status)
 
 
 async def list_models(request: Request) -> Response:

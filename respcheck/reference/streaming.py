@@ -34,6 +34,7 @@ TERMINAL_EVENTS = {
     "failed": "response.failed",
 }
 TEXT_DELTA = "response.output_text.delta"
+CONTENT_DELTAS = frozenset({TEXT_DELTA, "response.refusal.delta"})  # the events the delta faults touch
 ARGUMENT_CHUNK = 16  # characters per function_call_arguments.delta
 STALL_AFTER_EVENTS = 3  # stream_stall and stream_cut send this many events first
 STALL_SECONDS = 10.0
@@ -55,11 +56,15 @@ def iter_events(response: dict, faults: Iterable[str] = frozenset()) -> Iterator
     if "stream_first_event_wrong" not in faults:
         yield {"type": "response.created", "response": created}
     yield {"type": "response.in_progress", "response": snapshot}
+    if "stream_unknown_event" in faults:
+        yield {"type": "response.keepalive"}
 
     walk = _Walk(faults)
     for index, item in enumerate(response.get("output") or []):
-        # A failed response's unfinished item stops the stream after its deltas.
-        interrupted = failed and item.get("status") == "incomplete"
+        # A failed response's unfinished item stops the stream after its deltas (unless the
+        # gateway pretends nothing happened: then the item is finished as far as it got).
+        interrupted = (failed and item.get("status") == "incomplete"
+                       and "stream_error_not_failed" not in faults)
         yield from walk.item(item, index, interrupted)
         if interrupted:
             break
@@ -100,8 +105,7 @@ class _Walk:
 
     def __init__(self, faults: frozenset[str]):
         self.faults = faults
-        self.text_parts_seen = 0
-        self.deltas_sent = 0
+        self.parts_seen = 0
 
     def item(self, item: dict, index: int, interrupted: bool) -> Iterator[dict]:
         kind = item.get("type")
@@ -138,40 +142,37 @@ class _Walk:
     def _content_part(self, item: dict, index: int, content_index: int, part: dict,
                       interrupted: bool) -> Iterator[dict]:
         where = {"item_id": item.get("id"), "output_index": index, "content_index": content_index}
-        kind = part.get("type")
-        if kind == "refusal":
-            yield {"type": "response.content_part.added", **where, "part": {**part, "refusal": ""}}
-            for chunk in text_chunks(part.get("refusal", "")):
-                yield {"type": "response.refusal.delta", **where, "delta": chunk}
-            if interrupted:
-                return
-            yield {"type": "response.refusal.done", **where, "refusal": part.get("refusal", "")}
-        else:
-            text = part.get("text", "")
-            yield {"type": "response.content_part.added", **where, "part": {**part, "text": ""}}
-            self.text_parts_seen += 1
-            chunks = text_chunks(text)
-            if "stream_delta_dropped" in self.faults and self.text_parts_seen == 1:
-                chunks = chunks[:-1]  # the last delta of the first text part is never sent
-            for chunk in chunks:
-                yield from self._text_delta(where, chunk)
-            if interrupted:
-                return
-            yield {"type": "response.output_text.done", **where, "text": text, "logprobs": []}
+        field, prefix = ("refusal", "response.refusal") if part.get("type") == "refusal" else \
+            ("text", "response.output_text")
+        text = part.get(field, "")
+        yield {"type": "response.content_part.added", **where, "part": {**part, field: ""}}
+        self.parts_seen += 1
+        chunks = text_chunks(text)
+        if "stream_delta_dropped" in self.faults and self.parts_seen == 1:
+            if len(chunks) == 1:  # a one-word part: split the word, so one delta is still sent
+                chunks = [chunks[0][:len(chunks[0]) // 2], chunks[0][len(chunks[0]) // 2:]]
+            chunks = chunks[:-1]  # the last delta of the first part is never sent
+        for chunk in chunks:
+            yield self._delta(f"{prefix}.delta", where, chunk)
+        if interrupted:
+            return
+        done = {"type": f"{prefix}.done", **where, field: text}
+        if field == "text":
+            done["logprobs"] = []
+        yield done
         yield {"type": "response.content_part.done", **where, "part": part}
 
-    def _text_delta(self, where: dict, chunk: str) -> Iterator[dict]:
-        delta = {"type": TEXT_DELTA, **where, "delta": chunk, "logprobs": []}
+    def _delta(self, kind: str, where: dict, chunk: str) -> dict:
+        delta = {"type": kind, **where, "delta": chunk}
+        if kind == TEXT_DELTA:
+            delta["logprobs"] = []
         if "stream_index_mismatch" in self.faults:
             delta["output_index"] = where["output_index"] + 1
         if "stream_item_id_mismatch" in self.faults:
             delta["item_id"] = "msg_" + "0" * 24
         if "stream_event_schema" in self.faults:
             delta["delta"] = len(chunk)
-        yield delta
-        self.deltas_sent += 1
-        if "stream_unknown_event" in self.faults and self.deltas_sent == 1:
-            yield {"type": "response.keepalive"}
+        return delta
 
     def _function_call(self, item: dict, index: int) -> Iterator[dict]:
         where = {"item_id": item.get("id"), "output_index": index}
@@ -193,12 +194,11 @@ class _Walk:
 
 
 def _with_first_text_changed(item: dict) -> dict:
-    """stream_done_text_differs: the item with its first output_text part's text altered."""
+    """stream_done_text_differs: the message item with its first part's text (or refusal) altered."""
     content = list(item.get("content") or [])
-    for position, part in enumerate(content):
-        if isinstance(part, dict) and part.get("type") == "output_text":
-            content[position] = {**part, "text": part.get("text", "") + " (revised)"}
-            break
+    if content and isinstance(content[0], dict):
+        field = "refusal" if content[0].get("type") == "refusal" else "text"
+        content[0] = {**content[0], field: content[0].get(field, "") + " (revised)"}
     return {**item, "content": content}
 
 
@@ -218,7 +218,7 @@ def iter_stream_frames(response: dict, faults: Iterable[str] = frozenset()) -> I
     """
     faults = frozenset(faults)
     sequence_number = 0
-    text_deltas = 0
+    deltas = 0
     for index, event in enumerate(iter_events(response, faults)):
         kind = event["type"]
         if kind == "error" and "stream_chat_error_frame" in faults:
@@ -226,9 +226,9 @@ def iter_stream_frames(response: dict, faults: Iterable[str] = frozenset()) -> I
             error = {"message": event["message"], "type": "api_error", "code": event["code"], "param": None}
             yield _frame(None, {"error": error})
             continue
-        if kind == TEXT_DELTA:
-            text_deltas += 1
-            if "stream_bad_json" in faults and text_deltas == 2:
+        if kind in CONTENT_DELTAS:
+            deltas += 1
+            if "stream_bad_json" in faults and deltas == 1:
                 # An extra, unnumbered delta frame whose data is cut off mid-object.
                 yield f'event: {TEXT_DELTA}\ndata: {{"type":"{TEXT_DELTA}","delta":"\n\n'.encode()
 
@@ -236,7 +236,7 @@ def iter_stream_frames(response: dict, faults: Iterable[str] = frozenset()) -> I
             sequence_number -= 1  # the 3rd event repeats the 2nd's number
         if "stream_seq_gap" in faults and index == 4:
             sequence_number += 1  # one number skipped
-        if "stream_seq_missing" in faults and kind == TEXT_DELTA:
+        if "stream_seq_missing" in faults and kind in CONTENT_DELTAS:
             payload = event  # unnumbered, and no number is used up
         else:
             payload = {"type": kind, "sequence_number": sequence_number, **event}
