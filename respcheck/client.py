@@ -53,8 +53,7 @@ class Exchange:
     body: bytes = b""
     elapsed: float = 0.0
     error: str | None = None  # transport failure, in words
-    streamed: bool = False  # the body was read as SSE frames (see `frames`), not kept in `body`
-    frames: list = field(default_factory=list)
+    streamed: bool = False  # the body was read as SSE frames (the step's StreamChecker keeps them)
     stream_end: Any = None  # sse.StreamEnd
     _json: Any = field(default=None, repr=False)
     _json_error: str | None = field(default=None, repr=False)

@@ -13,6 +13,16 @@ def _excerpt(body: bytes, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(body)} bytes)"
 
 
+def _event_table(frames: list, limit: int = 8) -> list[str]:
+    """The stream's last events: index, arrival, byte offset, event line, data."""
+    rows = [f"Stream events ({len(frames)} received{'; the last ' + str(limit) if len(frames) > limit else ''}):"]
+    for frame in frames[-limit:]:
+        data = frame.data if len(frame.data) <= 110 else frame.data[:110] + "…"
+        rows.append(f"  #{frame.index:<5} {frame.t * 1000:>7.0f} ms  @{frame.offset:<8} "
+                    f"{frame.event or '(no event line)'}  {data}")
+    return rows
+
+
 def render_failure(run: CaseRun, masker: Masker, verbose: bool = False) -> str:
     case = run.case
     lines = [f"{case.name}: {case.title}  ({display_path(case.file)}:{case.line})"]
@@ -33,9 +43,21 @@ def render_failure(run: CaseRun, masker: Masker, verbose: bool = False) -> str:
         lines.append(f"  ({run.note})")
     last = next((s.exchange for s in reversed(run.steps) if s.exchange is not None), None)
     if last is not None:
-        if last.status is not None and (verbose or any(f.rule not in ("transport",) for f in run.failures)):
+        if last.streamed:
+            lines += [masker.text(row) for row in _event_table(_frames_of(run))]
+        elif last.status is not None and (verbose or any(f.rule not in ("transport",) for f in run.failures)):
             lines.append("Response body:")
             lines.append("  " + masker.text(_excerpt(last.body)).replace("\n", "\n  "))
         lines.append("Reproduce with:")
-        lines.append("  " + curl_command(last, masker))
+        lines.append("  " + curl_command(last, masker, stream=last.streamed or _asked_stream(last)))
     return "\n".join(lines)
+
+
+def _frames_of(run: CaseRun) -> list:
+    last = next((s for s in reversed(run.steps) if s.exchange is not None), None)
+    return last.stream.frames if last is not None and last.stream is not None else []
+
+
+def _asked_stream(exchange) -> bool:
+    body = exchange.request_json
+    return isinstance(body, dict) and body.get("stream") is True
