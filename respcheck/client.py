@@ -9,18 +9,15 @@ size, and transport failures become a readable `Exchange.error`.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
-import httpcore
 import httpx
 
 from .jsonpath import MISSING
 from .sse import read_stream
+from .transport import bounded_transport, total_deadline
 
 INVALID_KEY = "rc-invalid-key-000000"
 
@@ -134,21 +131,10 @@ class Client:
                 exchange.status = response.status_code
                 exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
                 exchange.body, exchange.error = _read_bounded(response, deadline, self.target)
-        except httpx.TimeoutException as exc:
-            if exchange.status is None:
-                exchange.error = f"no answer within the request timeout of {self.target.timeout:g}s ({_kind(exc)})"
-            else:
-                exchange.error = (f"the body was not complete within the request timeout of "
-                                  f"{self.target.timeout:g}s ({_kind(exc)}); stopped reading")
-        except httpx.ConnectError as exc:
-            exchange.error = f"could not connect to {self.target.base_url}: {_reason(exc)}"
-        except httpx.RemoteProtocolError as exc:
-            exchange.error = f"the server broke the HTTP exchange: {_reason(exc)}"
         except httpx.HTTPError as exc:
-            exchange.error = f"HTTP transport failed ({type(exc).__name__}): {_reason(exc)}"
+            exchange.error = transport_failure(exc, self.target, exchange.status, self.target.timeout)
         exchange.elapsed = time.monotonic() - started
         return exchange
-
 
     def send_stream(self, method: str, path: str, *, headers: dict[str, str], body: bytes | None,
                     on_frame) -> Exchange:
@@ -175,99 +161,23 @@ class Client:
                         response, started, on_frame, max_events=t.max_stream_events,
                         deadline=started + t.stream_timeout, max_bytes=t.max_stream_bytes,
                         idle_timeout=t.stream_idle_timeout)
-        except httpx.TimeoutException as exc:
-            exchange.error = (f"no answer within {min(t.timeout, t.stream_idle_timeout):g}s "
-                              f"({_kind(exc)}; --request-timeout / --stream-idle-timeout)")
-        except httpx.ConnectError as exc:
-            exchange.error = f"could not connect to {t.base_url}: {_reason(exc)}"
-        except httpx.RemoteProtocolError as exc:
-            exchange.error = f"the server broke the HTTP exchange: {_reason(exc)}"
         except httpx.HTTPError as exc:
-            exchange.error = f"HTTP transport failed ({type(exc).__name__}): {_reason(exc)}"
+            exchange.error = transport_failure(exc, t, exchange.status, min(t.timeout, t.stream_idle_timeout))
         exchange.elapsed = time.monotonic() - started
         return exchange
 
 
-class _Deadline(threading.local):
-    at: float | None = None
-
-
-_DEADLINE = _Deadline()
-
-
-@contextmanager
-def total_deadline(seconds: float) -> Iterator[None]:
-    """Within the block, no socket of a `bounded_transport` waits past
-    `seconds` from now in all (in this thread)."""
-    previous = _DEADLINE.at
-    _DEADLINE.at = time.monotonic() + seconds
-    try:
-        yield
-    finally:
-        _DEADLINE.at = previous
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """httpx's timeouts bound each socket read, not the request: a server that
-    drips a byte (of headers or body) just before every read timeout would
-    hold a request forever. Each wait is capped at what is left of the
-    current `total_deadline`."""
-
-    def __init__(self, stream: httpcore.NetworkStream):
-        self._stream = stream
-
-    @staticmethod
-    def _cap(timeout: float | None, error: type[Exception]) -> float | None:
-        if _DEADLINE.at is None:
-            return timeout
-        left = _DEADLINE.at - time.monotonic()
-        if left <= 0:
-            raise error("the request's total time limit has passed")
-        return left if timeout is None else min(timeout, left)
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, self._cap(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, self._cap(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname,
-                                                      self._cap(timeout, httpcore.ConnectTimeout)))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self, backend: httpcore.NetworkBackend):
-        self._backend = backend
-
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        timeout = _DeadlineStream._cap(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        timeout = _DeadlineStream._cap(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
-def bounded_transport() -> httpx.HTTPTransport:
-    """httpx's transport (with TCP_NODELAY: without it a small body written
-    after the headers waits for the server's delayed ACK, ~40 ms a request)
-    whose sockets honour `total_deadline`. httpx has no public hook for the
-    network backend, so it is set on its httpcore pool."""
-    transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-    pool = getattr(transport, "_pool", None)
-    if pool is not None and hasattr(pool, "_network_backend"):
-        pool._network_backend = _DeadlineBackend(pool._network_backend)
-    return transport
+def transport_failure(exc: httpx.HTTPError, target: Target, status: int | None, limit: float) -> str:
+    """A transport exception in words: what did not happen, and within which limit."""
+    if isinstance(exc, httpx.TimeoutException):
+        if status is None:
+            return f"no answer within the request timeout of {limit:g}s ({_kind(exc)})"
+        return f"the body was not complete within the request timeout of {limit:g}s ({_kind(exc)}); stopped reading"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect to {target.base_url}: {_reason(exc)}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the server broke the HTTP exchange: {_reason(exc)}"
+    return f"HTTP transport failed ({type(exc).__name__}): {_reason(exc)}"
 
 
 def _read_bounded(response: httpx.Response, deadline: float, target: Target) -> tuple[bytes, str | None]:

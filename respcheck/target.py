@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from .client import Client, Target, bounded_transport, total_deadline
+from .client import Client, Target
+from .transport import bounded_transport, total_deadline
 from .options import RunSettings, UsageError
 from .report.secrets import Masker, secret_header_values
 

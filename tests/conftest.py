@@ -16,6 +16,23 @@ def repo() -> Path:
     return REPO
 
 
+@pytest.fixture(scope="module")
+def server():
+    """A clean reference gateway for the module's tests (key: DEFAULT_API_KEY)."""
+    from respcheck.reference import ReferenceServer
+
+    with ReferenceServer() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http():
+    import httpx
+
+    with httpx.Client(timeout=10, trust_env=False) as client:
+        yield client
+
+
 def pytest_configure(config):
     """pytester's in-process runs drop the modules they imported when they
     end; an exception class imported lazily inside one run then no longer

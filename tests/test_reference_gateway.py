@@ -26,16 +26,6 @@ CODE_WORD_CHAT = [
 UNKNOWN_MODEL = {"body": {"model": "no-such-model", "input": "hi"}}
 
 
-@pytest.fixture(scope="module")
-def server():
-    with ReferenceServer() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http():
-    with httpx.Client(timeout=10) as client:
-        yield client
 
 
 def send(http, server, body=None, *, content=None, key=DEFAULT_API_KEY, method="POST", path="/responses"):

@@ -43,16 +43,6 @@ CODE_WORD_CHAT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server():
-    with ReferenceServer() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http():
-    with httpx.Client(timeout=10, trust_env=False) as client:
-        yield client
 
 
 def sdk(server) -> openai.OpenAI:
