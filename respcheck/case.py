@@ -17,6 +17,7 @@ from jsonschema.exceptions import best_match
 
 from .jsonpath import PathSyntaxError, parse as parse_path
 from .schemastore import default_store
+from .templating import TemplateError, render
 from .yamlfile import Document, YamlFileError, load_documents
 
 CASE_SCHEMA = "case.schema.json#/$defs/case"
@@ -166,8 +167,17 @@ def _build(doc: Document, data: dict, prefix: tuple) -> list[Case]:
     if not matrix:
         return [Case(**base)]
     names = list(matrix)
-    return [Case(**base, matrix=dict(zip(names, combo)))
-            for combo in itertools.product(*(matrix[n] for n in names))]
+    cases = []
+    for combo in itertools.product(*(matrix[n] for n in names)):
+        values = dict(zip(names, combo))
+        # A requirement may name one capability per matrix value
+        # (responses.reasoning.effort_{{matrix.effort}}).
+        try:
+            requires = tuple(render(r, {"matrix": values}) for r in base["requires"])
+        except TemplateError as exc:
+            raise CaseError(doc.file, doc.line_of(prefix + ("requires",)), str(exc), case_id) from None
+        cases.append(Case(**{**base, "requires": requires}, matrix=values))
+    return cases
 
 
 def load_case_file(file: Path) -> list[Case]:

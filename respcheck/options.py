@@ -43,6 +43,8 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--reference-fault", metavar="NAME", action="append", default=[],
                     help="Start the embedded reference gateway with this fault switch on; repeatable "
                          "(`respcheck faults` lists them). Used to prove that checks fail.")
+    group.addoption("--report-dir", metavar="DIR", default="reports",
+                    help="Where run reports are written (feature-support.json, ...); default reports/.")
     group.addoption("--show-secrets", action="store_true", default=False,
                     help="Do not mask the API key and credential headers in output (for local debugging).")
 

@@ -12,6 +12,7 @@ import pytest
 
 from .case import Case, CaseError, load_case_file
 from .options import RunSettings, UsageError, add_options, resolve
+from .report.features import FeatureView
 from .report.text import render_failure
 from .runner import CaseRun, run_case
 from .target import TargetSession, Unreachable
@@ -19,6 +20,7 @@ from .target import TargetSession, Unreachable
 SESSION = pytest.StashKey[TargetSession]()
 SETTINGS = pytest.StashKey[RunSettings]()
 SEEN_IDS = pytest.StashKey[dict]()
+FEATURES = pytest.StashKey[FeatureView]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,6 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "respcheck: a respcheck conformance case")
     config.stash[SEEN_IDS] = {}
+    config.stash[FEATURES] = FeatureView()
+    config.pluginmanager.register(_FeatureCollector(config.stash[FEATURES]), "respcheck-features")
 
 
 def _settings(config: pytest.Config) -> RunSettings:
@@ -143,6 +147,11 @@ class CaseItem(pytest.Item):
         self.case_run = run_case(self.case, client, settings.profile, settings.models, override)
         statuses = [str(s.exchange.status) for s in self.case_run.steps if s.exchange and s.exchange.status]
         self.user_properties.append(("http_statuses", ",".join(statuses)))
+        types = _output_types(self.case_run)
+        if types:
+            self.user_properties.append(("output_types", ",".join(types)))
+        if any(s.rejected is not None for s in self.case_run.steps):
+            self.user_properties.append(("rejected", "true"))
         if any(s.exchange is not None and s.exchange.streamed for s in self.case_run.steps):
             self.user_properties.append(("streamed", "true"))
         model = settings.models.get((self.case.models or ("text",))[0])
@@ -160,6 +169,18 @@ class CaseItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, self.case.line - 1, f"case {self.case.name}"
+
+
+def _output_types(run: CaseRun) -> list[str]:
+    """Item types of the last answer's output (for reports and the fault tests)."""
+    if not run.steps or run.steps[-1].exchange is None:
+        return []
+    last = run.steps[-1]
+    body = last.stream.terminal if last.exchange.streamed and last.stream is not None else last.exchange.json
+    output = body.get("output") if isinstance(body, dict) else None
+    if not isinstance(output, list):
+        return []
+    return sorted({item.get("type") for item in output if isinstance(item, dict) and isinstance(item.get("type"), str)})
 
 
 def _has_cases(items) -> bool:
@@ -191,6 +212,32 @@ def _announce(config: pytest.Config, settings: RunSettings, base_url: str) -> No
     where = "embedded reference gateway at " if settings.base_url is None else ""
     faults = f", faults: {', '.join(settings.faults)}" if settings.faults else ""
     reporter.write_line(f"respcheck: profile {settings.profile.name}, target {where}{base_url}{faults}")
+
+
+class _FeatureCollector:
+    """Feeds every case report to the feature view (on an xdist controller too)."""
+
+    def __init__(self, view: FeatureView):
+        self.view = view
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.view.add(report)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    view = config.stash.get(FEATURES, None)
+    if view is None or not view.rows or hasattr(config, "workerinput"):
+        return
+    settings = _settings(config)
+    session = config.stash.get(SESSION, None)
+    target = settings.base_url or "embedded reference gateway"
+    if session is not None:
+        target = session.masker.text(target)
+    terminalreporter.section(f"respcheck feature support: profile {settings.profile.name}")
+    for line in view.lines():
+        terminalreporter.write_line(line)
+    path = view.write(Path(config.option.report_dir), settings.profile.name, target)
+    terminalreporter.write_line(f"written to {path}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

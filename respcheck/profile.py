@@ -60,6 +60,7 @@ class Profile:
     headers: dict[str, str] = field(default_factory=dict)
     cases: dict[str, dict] = field(default_factory=dict)
     description: str = ""
+    assets: dict[str, str] = field(default_factory=dict)
 
     def decide(self, requires: tuple[str, ...]) -> Decision:
         """Skip on an absent or undeclared capability; expect the profile's
@@ -103,7 +104,8 @@ def _from_document(file: Path) -> Profile:
         error_codes=dict(data.get("error_codes", {})), error_types=dict(data.get("error_types", {})),
         base_url=data.get("base_url"), api_key_env=data.get("api_key_env"),
         request_timeout=data.get("request_timeout"), headers=dict(data.get("headers", {})),
-        cases=dict(data.get("cases", {})), description=data.get("description", ""))
+        cases=dict(data.get("cases", {})), description=data.get("description", ""),
+        assets=dict(data.get("assets", {})))
 
 
 def available_profiles() -> list[str]:

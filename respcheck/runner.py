@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from . import casedata
 from .case import Case, Step
 from .checks import CheckContext, run_checks
 from .client import Client, Exchange
@@ -35,7 +36,7 @@ class CaseRun:
     note: str = ""  # e.g. "stopped after step 'create': rejected as the profile says"
 
 
-def template_context(case: Case, profile: Profile, models: dict[str, str]) -> dict:
+def template_context(case: Case, profile: Profile, models: dict[str, str], base_url: str = "") -> dict:
     canonical_codes = {**{c: c for c in _KNOWN_CODES}, **profile.error_codes}
     canonical_types = {**{t: t for t in _KNOWN_TYPES}, **profile.error_types}
     first = case.models[0] if case.models else "text"
@@ -43,6 +44,8 @@ def template_context(case: Case, profile: Profile, models: dict[str, str]) -> di
         "models": dict(models), "model": models.get(first),
         "errors": canonical_codes, "error_types": canonical_types,
         "matrix": dict(case.matrix), "captured": {}, "profile": {"name": profile.name},
+        "run_id": casedata.RUN_ID, "target": {"base_url": base_url},
+        "assets": casedata.assets(base_url, profile.assets), "text": {"long_prompt": casedata.long_prompt()},
     }
 
 
@@ -81,7 +84,7 @@ def _in_step(failure: Failure, step: str, lines: dict) -> Failure:
 def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str],
              expect_override: dict | None = None) -> CaseRun:
     run = CaseRun(case)
-    context = template_context(case, profile, models)
+    context = template_context(case, profile, models, client.target.base_url)
     for index, step in enumerate(case.steps):
         requires = case.requires + step.requires if case.single else step.requires
         decision = profile.decide(requires)

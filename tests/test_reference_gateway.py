@@ -15,7 +15,7 @@ from openai.types.responses import Response
 from respcheck.cli import main
 from respcheck.reference import DEFAULT_API_KEY, FAULTS, ReferenceServer, create_app
 from respcheck.reference.engine import DEFAULT_ANSWER, UNKNOWN_CODE_WORD, answer, count_tokens
-from respcheck.reference.faults import validate_faults
+from respcheck.reference.faults import FEATURE_AREAS, validate_faults
 
 OK_BODY = {"model": "ref-text-1", "input": "hello there"}
 CODE_WORD_CHAT = [
@@ -83,7 +83,8 @@ def test_success_body_is_a_full_response(http, server):
     assert body["model"] == "ref-text-1" and body["error"] is None and body["incomplete_details"] is None
     [message] = body["output"]
     assert message["type"] == "message" and message["role"] == "assistant" and message["id"].startswith("msg_")
-    assert message["content"] == [{"type": "output_text", "text": "PONG", "annotations": []}]
+    # logprobs: [] without include message.output_text.logprobs, as OpenAI answers.
+    assert message["content"] == [{"type": "output_text", "text": "PONG", "annotations": [], "logprobs": []}]
     assert body["metadata"] == {"k": "v"} and body["tools"] == [] and body["tool_choice"] == "auto"
     assert (body["store"], body["background"], body["previous_response_id"]) == (False, False, None)
     assert body["text"] == {"format": {"type": "text"}} and body["truncation"] == "disabled"
@@ -101,15 +102,16 @@ def test_success_body_is_a_full_response(http, server):
 def test_request_fields_are_echoed(http, server):
     tool = {"type": "function", "name": "get_weather", "description": "Weather",
             "parameters": {"type": "object", "properties": {}}, "strict": True}
-    request = {**OK_BODY, "instructions": "Be brief.", "tools": [tool], "tool_choice": "none",
+    request = {**OK_BODY, "instructions": "Be brief. Answer in JSON.", "tools": [tool], "tool_choice": "none",
                "parallel_tool_calls": False, "temperature": 0.2, "top_p": 0.5, "max_output_tokens": 64,
-               "text": {"format": {"type": "json_object"}}, "reasoning": {"effort": "low"}, "store": False,
-               "background": False, "gateway": {"routing": {"optimize": "cost"}}, "extensions": {"openai": {}}}
+               "text": {"format": {"type": "json_object"}}, "reasoning": {"effort": "none"}, "store": False,
+               "background": False, "gateway": {"routing": {"optimize": "cost"}}, "extensions": {"openai": {}},
+               "top_logprobs": 2, "prompt_cache_key": "k1"}
     body = send(http, server, request).json()
     for name in ("instructions", "tools", "tool_choice", "parallel_tool_calls", "temperature", "top_p",
-                 "max_output_tokens", "text"):
+                 "max_output_tokens", "text", "top_logprobs", "prompt_cache_key"):
         assert body[name] == request[name], name
-    assert body["reasoning"] == {"effort": "low", "summary": None}
+    assert body["reasoning"] == {"effort": "none", "summary": None}
     Response.model_validate(body)
 
 
@@ -143,15 +145,15 @@ def test_answers_follow_the_engine_over_http(http, server):
 def test_usage_arithmetic(http, server):
     request = {**OK_BODY, "instructions": "one two three", "input": [
         {"role": "user", "content": [{"type": "input_text", "text": "four five"},
-                                     {"type": "input_image", "image_url": "https://example.invalid/a.png"}]},
+                                     {"type": "input_image", "image_url": "https://x.invalid/v1/assets/red-8x8.png"}]},
         {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
-        {"type": "function_call_output", "call_id": "c1", "output": "ignored"},
+        {"type": "function_call_output", "call_id": "c1", "output": "tool said this"},
         {"type": "reasoning", "id": "rs_1", "summary": []},
         {"role": "user", "content": "Reply with exactly: six seven"}]}
     usage = send(http, server, request).json()["usage"]
-    assert usage["input_tokens"] == 3 + 2 + 5
+    assert usage["input_tokens"] == 3 + 2 + 3 + 5  # images and call arguments count nothing; tool output does
     assert usage["output_tokens"] == count_tokens("six seven") == 2
-    assert usage["total_tokens"] == 12
+    assert usage["total_tokens"] == 15
     assert usage["input_tokens_details"]["cached_tokens"] == 0
     assert usage["output_tokens_details"]["reasoning_tokens"] == 0
 
@@ -297,7 +299,8 @@ def _succeeded(resp) -> bool:
 # fault -> (probe request, "is broken" predicate). Each predicate is narrow on purpose: on a
 # gateway with any *other* single fault it must stay False, which proves the switches are
 # independent (see test_fault_breaks_only_its_own_probe). The stream faults have their own
-# table in test_reference_streaming.py; here they must leave every non-streaming probe alone.
+# table in test_reference_streaming.py, the feature faults theirs in test_reference_features.py;
+# here they must leave every one of these probes alone.
 FAULT_PROBES = {
     "success_status_202": (_ok(), lambda r: r.status_code == 202),
     "json_content_type_wrong": (_ok(), lambda r: not r.headers["content-type"].startswith("application/json")),
@@ -341,7 +344,9 @@ STREAM_AREA = "streaming"
 
 
 def test_fault_table_covers_every_fault():
-    assert set(FAULT_PROBES) == {name for name, fault in FAULTS.items() if fault.area != STREAM_AREA}
+    # Feature faults (tools, structured output, ...) have their table in test_reference_features.py.
+    assert set(FAULT_PROBES) == {name for name, fault in FAULTS.items()
+                                 if fault.area != STREAM_AREA and fault.area not in FEATURE_AREAS}
     for name, fault in FAULTS.items():
         assert fault.name == name and fault.rule and fault.area
         assert fault.description and "\n" not in fault.description

@@ -12,7 +12,11 @@ from .context import CheckContext
 from .envelope import check_error_envelope, check_expected_error
 from .response import (check_json_body, check_output_present, check_response_schema, check_status_consistency,
                        check_usage)
+from .logprobs import check_logprobs
+from .reasoning import check_reasoning_tokens
 from .status import check_headers, check_request_id, check_status
+from .structured import check_structured_output
+from .tools import check_chat_shape, check_tool_calls
 
 CHECKS = (
     check_status,
@@ -25,6 +29,11 @@ CHECKS = (
     check_usage,
     check_status_consistency,
     check_output_present,
+    check_chat_shape,
+    check_tool_calls,
+    check_structured_output,
+    check_logprobs,
+    check_reasoning_tokens,
     check_schema,
     check_fields,
     check_output,
@@ -53,6 +62,17 @@ RULES = {
     "usage.present": "a finished Response reports usage",
     "usage.total": "total_tokens = input_tokens + output_tokens",
     "usage.details": "cached_tokens <= input_tokens and reasoning_tokens <= output_tokens",
+    "tool.chat_shape": "no Chat Completions tool-call shape (nested function / tool_calls) in the output",
+    "tool.name": "a function call names a tool the request offered",
+    "tool.arguments": "call arguments are a JSON object valid under the tool's parameters",
+    "tool.choice": "tool_choice none / required / a forced function is obeyed",
+    "tool.parallel": "parallel_tool_calls false gives at most one call",
+    "structured.schema": "with text.format json_schema the output text is JSON valid under that schema",
+    "structured.json": "with text.format json_object the output text is a JSON object",
+    "logprobs.shape": "logprob entries are well formed (logprob <= 0)",
+    "logprobs.top_count": "no more top_logprobs than asked for",
+    "logprobs.join": "logprob tokens join to the part's text",
+    "reasoning.tokens": "reasoning items come with reasoning_tokens > 0 in usage",
     "schema": "the body validates against the case's schema",
     "field": "a body field matches the case's matcher",
     "output.items": "the expected output items are present",

@@ -1,8 +1,8 @@
 """The reference gateway as a Starlette app: routing, auth and body reading only.
 
 The work happens in `responses` (POST /v1/responses), `streaming` (its
-`stream: true` form), `catalog` (the model endpoints) and `errors` (every
-non-2xx body).
+`stream: true` form), `catalog` (the model endpoints), `assets` (the images
+served at /v1/assets/, without auth) and `errors` (every non-2xx body).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import catalog
+from .assets import ASSETS
+from .cache import PromptCache
 from .errors import ApiError, api_error_response, error_response, invalid
 from .faults import validate_faults
 from .responses import create_response, prepare_response
@@ -91,12 +93,20 @@ async def post_response(request: Request) -> Response:
     status = 202 if "success_status_202" in _faults(request) else 200
     if body.get("stream") is True:
         # Validation errors are raised here, before the first byte: plain JSON, not SSE.
-        response = prepare_response(body, _faults(request))
+        response = prepare_response(body, _faults(request), request.app.state.prompt_cache)
         stream = event_stream_response(response, _faults(request), request.app.state.stopping)
         stream.status_code = status
         return stream
-    body = create_response(body, _faults(request))
+    body = create_response(body, _faults(request), request.app.state.prompt_cache)
     return _json(request, body, status=status)
+
+
+async def get_asset(request: Request) -> Response:
+    """The gateway's own images (no auth: providers fetch them), the one place image URLs resolve to."""
+    name = request.path_params["name"]
+    if name not in ASSETS:
+        raise ApiError(404, "not_found_error", "resource_not_found", f"No asset named '{name}'.")
+    return Response(ASSETS[name], media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
 
 
 async def list_models(request: Request) -> Response:
@@ -152,11 +162,13 @@ def create_app(api_keys: Iterable[str] = (DEFAULT_API_KEY,), faults: Iterable[st
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
             Route("/v1/directory/models", model_directory, methods=["GET"]),
+            Route("/v1/assets/{name}", get_asset, methods=["GET"]),
         ],
         middleware=[Middleware(RequestIdMiddleware, faults=active)],
         exception_handlers={ApiError: _on_api_error, HTTPException: _on_http_error, Exception: _on_crash},
     )
     app.state.api_keys = frozenset(api_keys)
     app.state.faults = active
+    app.state.prompt_cache = PromptCache()
     app.state.stopping = threading.Event()  # set by ReferenceServer.stop: stalled streams give up
     return app

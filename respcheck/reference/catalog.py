@@ -1,7 +1,9 @@
 """Fake models and providers of the reference gateway, and the model endpoints built from them.
 
 Each model plays one *role* that case files name (text, reasoning, vision,
-responses_only, unavailable); a target profile maps roles to model ids.
+responses_only, unavailable); a target profile maps roles to model ids. The
+`vision` and `reasoning` capabilities are enforced: an image sent to a model
+without vision, or a reasoning effort to one without reasoning, gets a 400.
 Prices are US dollars per one million tokens.
 """
 
@@ -51,16 +53,16 @@ MODELS: dict[str, Model] = {
     m.id: m
     for m in [
         Model("ref-text-1", "text", "Reference Text 1", "ref-text",
-              (Provider("alpha", 0.50, 1.50), Provider("beta", 0.40, 1.20)), capabilities=_caps()),
+              (Provider("alpha", 0.50, 1.50), Provider("beta", 0.40, 1.20)), capabilities=_caps(vision=True)),
         Model("ref-text-2", "text", "Reference Text 2", "ref-text",
               (Provider("gamma", 0.20, 0.80),), capabilities=_caps()),
         Model("ref-reason-1", "reasoning", "Reference Reasoning 1", "ref-reason",
-              (Provider("alpha", 2.00, 8.00),), capabilities=_caps(reasoning=True, logprobs=False)),
+              (Provider("alpha", 2.00, 8.00),), capabilities=_caps(reasoning=True, vision=True, logprobs=False)),
         Model("ref-vision-1", "vision", "Reference Vision 1", "ref-vision",
               (Provider("beta", 1.00, 4.00),), capabilities=_caps(vision=True)),
         Model("ref-pro-1", "responses_only", "Reference Pro 1", "ref-pro",
               (Provider("alpha", 15.00, 60.00),), supported_endpoints=("responses",),
-              capabilities=_caps(reasoning=True, logprobs=False)),
+              capabilities=_caps(vision=True, logprobs=False)),
         Model("ref-down-1", "unavailable", "Reference Down 1", "ref-text",
               (Provider("gamma", 0.10, 0.30),), capabilities=_caps(), available=False),
     ]

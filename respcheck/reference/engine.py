@@ -16,6 +16,7 @@ DEFAULT_ANSWER = "This is the respcheck reference gateway."
 UNKNOWN_CODE_WORD = "I do not know your code word."
 REFUSAL = "I can't help with that."
 PARTIAL_ANSWER = "Partial answer before the failure"
+NO_IMAGE = "I see no image."
 UPSTREAM_FAILURE_MESSAGE = "The upstream provider failed while generating the response."
 MAX_COUNT = 200_000
 
@@ -25,6 +26,7 @@ _CODE_WORD = re.compile(r"code word is (\w+)", re.IGNORECASE)
 _COUNT = re.compile(r"count from 1 to (\d+)", re.IGNORECASE)
 _TWO_PARTS = re.compile(r"reply in two parts:[ \t]*(.*?)[ \t]*\|\|[ \t]*(.*)", re.IGNORECASE)
 _REFUSE = re.compile(r"\brefuse\b", re.IGNORECASE)
+_ASKS_IMAGE = re.compile(r"\b(?:image|picture|colou?r)s?\b", re.IGNORECASE)
 _UPSTREAM_FAILURE = re.compile(r"simulate an upstream failure", re.IGNORECASE)
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019"
 _CHUNK = re.compile(r"\s*\S+\s*")
@@ -71,13 +73,26 @@ def _count(question: str) -> str | None:
     return " ".join(str(number) for number in range(1, int(match.group(1)) + 1))
 
 
-def reply(instructions: str | None, messages: list[Message]) -> Reply:
-    """Answer a conversation; rules are tried in order, the first that applies wins."""
+def last_user_index(messages: list[Message]) -> int | None:
+    return max((i for i, (role, _) in enumerate(messages) if role == "user"), default=None)
+
+
+def last_user_text(messages: list[Message]) -> str:
+    """The text of the last user message ("" when there is none)."""
+    index = last_user_index(messages)
+    return "" if index is None else messages[index][1]
+
+
+def reply(instructions: str | None, messages: list[Message], image: str | None = None) -> Reply:
+    """Answer a conversation; rules are tried in order, the first that applies wins.
+
+    `image` is what the model sees in the input's image (see `vision.see`), None for nothing.
+    """
     exact = _reply_exactly(instructions)
     if exact is not None:
         return _text(exact)
 
-    last_user = max((i for i, (role, _) in enumerate(messages) if role == "user"), default=None)
+    last_user = last_user_index(messages)
     if last_user is None:
         return _text(DEFAULT_ANSWER)
     question = messages[last_user][1]
@@ -100,6 +115,9 @@ def reply(instructions: str | None, messages: list[Message]) -> Reply:
     if _REFUSE.search(question):
         return Reply((("refusal", REFUSAL),))
 
+    if _ASKS_IMAGE.search(question):
+        return _text(image or NO_IMAGE)
+
     if _ASKS_CODE_WORD.search(question):
         # The most recent earlier mention wins, whoever said it.
         for _, text in reversed(messages[:last_user]):
@@ -111,9 +129,9 @@ def reply(instructions: str | None, messages: list[Message]) -> Reply:
     return _text(DEFAULT_ANSWER)
 
 
-def answer(instructions: str | None, messages: list[Message]) -> str:
+def answer(instructions: str | None, messages: list[Message], image: str | None = None) -> str:
     """The reply as one string (see `Reply.text`)."""
-    return reply(instructions, messages).text
+    return reply(instructions, messages, image).text
 
 
 def count_tokens(text: str | None) -> int:
@@ -141,17 +159,22 @@ def truncate(parts: tuple[Part, ...], max_tokens: int | None) -> tuple[tuple[Par
     return tuple(kept), True
 
 
-def usage(instructions: str | None, messages: list[Message], output_text: str) -> dict:
-    """The Responses `usage` object; total_tokens is exactly input + output."""
+def usage(instructions: str | None, messages: list[Message], output_text: str, *, extra_output_tokens: int = 0,
+          reasoning_tokens: int = 0, cached_tokens: int = 0) -> dict:
+    """The Responses `usage` object; total_tokens is exactly input + output.
+
+    Output tokens are the text's, plus `extra_output_tokens` (function calls) and `reasoning_tokens`.
+    """
     input_tokens = count_tokens(instructions) + sum(count_tokens(text) for _, text in messages)
     output_tokens = count_tokens(output_text)
     if output_text and output_tokens == 0:
         output_tokens = 1  # whitespace-only output still cost a token
+    output_tokens += extra_output_tokens + reasoning_tokens
     return {
         "input_tokens": input_tokens,
         # cache_write_tokens: newer openai SDKs (3.x) require it to validate a Response.
-        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "input_tokens_details": {"cached_tokens": cached_tokens, "cache_write_tokens": 0},
         "output_tokens": output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
         "total_tokens": input_tokens + output_tokens,
     }

@@ -120,7 +120,66 @@ _FAULT_LIST = [
           "stream.unknown_event", "streaming"),
     Fault("stream_created_usage", 'sends response.created with a snapshot whose status is "completed"',
           "stream.lifecycle", "streaming"),
+    # --- function tools; see tools.py ---
+    Fault("tools_dropped", "ignores tools: answers in text, never calls one", "output.items", "tools"),
+    Fault("tool_choice_none_ignored", "calls a tool the message names although tool_choice is none",
+          "tool.choice", "tools"),
+    Fault("tool_choice_forced_ignored", "calls the first tool of the list instead of the one tool_choice forces",
+          "tool.choice", "tools"),
+    Fault("tool_required_ignored", "answers in text when tool_choice is required and the message names no tool",
+          "tool.choice", "tools"),
+    Fault("tool_parallel_ignored", "returns every call although parallel_tool_calls is false",
+          "tool.parallel", "tools"),
+    Fault("tool_arguments_invalid_json", "cuts the closing brace off the arguments string", "tool.arguments", "tools"),
+    Fault("tool_arguments_schema_violation", "leaves the first required property out of the arguments",
+          "tool.arguments", "tools"),
+    Fault("tool_call_chat_shape", 'nests name and arguments chat-style: {"type": "function_call", "function": {...}}',
+          "tool.chat_shape", "tools"),
+    Fault("tool_output_ignored", "ignores a function_call_output: the round trip answers the default sentence",
+          "output.text", "tools"),
+    Fault("stream_tool_arguments_mismatch", "never streams the last function_call_arguments.delta; .done is complete",
+          "stream.delta_join", "tools"),
+    # --- structured output; see structured.py ---
+    Fault("structured_output_ignored", "ignores a json_schema text.format: answers plain text",
+          "structured.schema", "structured"),
+    Fault("structured_schema_violated", "leaves the first required property out of the json_schema document",
+          "structured.schema", "structured"),
+    Fault("json_object_ignored", "ignores a json_object text.format: answers plain text", "structured.json",
+          "structured"),
+    # --- vision; see vision.py ---
+    Fault("vision_image_dropped", 'drops images before the model: it answers "I see no image."', "output.text",
+          "vision"),
+    Fault("vision_text_model_accepts", "serves an image to a model without vision (200, blind) instead of 400",
+          "status", "vision"),
+    # --- reasoning; see reasoning.py ---
+    Fault("reasoning_dropped", "ignores reasoning on the reasoning model: no reasoning item, reasoning_tokens 0",
+          "output.items", "reasoning"),
+    Fault("reasoning_effort_minimal_rejected", 'rejects reasoning.effort "minimal" with 400 invalid_parameter_value',
+          "status", "reasoning"),
+    Fault("reasoning_tokens_missing", "shows a reasoning item but reports reasoning_tokens 0",
+          "reasoning.tokens", "reasoning"),
+    Fault("stream_reasoning_summary_missing",
+          "streams no reasoning summary part/text events, though the done reasoning item has the summary",
+          "stream.done_matches_item", "reasoning"),
+    # --- token logprobs; see logprobs.py ---
+    Fault("logprobs_dropped", "answers include message.output_text.logprobs with logprobs: []", "field", "logprobs"),
+    Fault("logprobs_top_too_many", "lists top_logprobs + 1 alternatives per token", "logprobs.top_count",
+          "logprobs"),
+    Fault("logprobs_tokens_wrong", "alters the last logprob token, so the tokens no longer join to the text",
+          "logprobs.join", "logprobs"),
+    Fault("logprobs_ignore_include", "returns logprobs for top_logprobs without the include", "field", "logprobs"),
+    # --- prompt caching; see cache.py ---
+    Fault("cache_ignored", "reports cached_tokens 0 on a repeated prompt", "field", "caching"),
+    Fault("cache_tokens_exceed", "reports cached_tokens = input_tokens + 5 on a cache hit", "usage.details",
+          "caching"),
+    # --- truncation (max_output_tokens) ---
+    Fault("truncation_reported_completed",
+          "reports a truncated non-streaming answer as completed, incomplete_details null", "field", "truncation"),
+    Fault("truncation_usage_missing", "omits usage from an incomplete (truncated) response", "usage.present",
+          "truncation"),
 ]
+# The areas of the seed's feature table; their faults are proven in tests/test_reference_features.py.
+FEATURE_AREAS = frozenset({"tools", "structured", "vision", "reasoning", "logprobs", "caching", "truncation"})
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULT_LIST}
 

@@ -1,14 +1,18 @@
-"""Validating a `POST /v1/responses` body and turning its input into (role, text) messages.
+"""Validating a `POST /v1/responses` body and turning its input into (role, text) messages,
+image URLs and the result of a tool call.
 
 Everything here raises `ApiError`; the order of the checks decides which error
 a request with several problems gets: unknown fields, model, types, features
-the gateway refuses by design, then the input items.
+the gateway refuses by design, the input items, then tools, text.format and
+reasoning (their own modules). Checks that need the model (vision, reasoning
+support) come later, in `output.generate`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from . import reasoning, structured, tools
 from .engine import Message
 from .errors import ApiError, invalid
 
@@ -22,8 +26,8 @@ KNOWN_FIELDS = frozenset({
 })
 MESSAGE_ROLES = frozenset({"user", "assistant", "system", "developer"})
 TEXT_PARTS = frozenset({"input_text", "output_text"})
-IGNORED_PARTS = frozenset({"input_image", "refusal"})  # accepted; images are not looked at yet
-IGNORED_ITEMS = frozenset({"function_call", "function_call_output", "reasoning"})
+IGNORED_PARTS = frozenset({"refusal"})
+IGNORED_ITEMS = frozenset({"reasoning"})
 MAX_GATEWAY_MODELS = 10
 
 # Optional fields checked by JSON type only (null always allowed).
@@ -44,11 +48,20 @@ _RANGES: dict[str, tuple[float, float | None, bool]] = {
 
 
 @dataclass
+class ParsedInput:
+    messages: list[Message] = field(default_factory=list)  # function_call_output items are ("tool", output)
+    images: list[str] = field(default_factory=list)  # image_url of every input_image part, in order
+    tool_output: str | None = None  # the output of a function_call_output that ends the input
+
+
+@dataclass
 class ParsedRequest:
     body: dict  # the request as sent, echoed back in the Response
     models: list[str]  # [model], or gateway.models in order
     instructions: str | None
     messages: list[Message]
+    images: list[str] = field(default_factory=list)
+    tool_output: str | None = None
 
 
 def _bad_value(param: str, message: str) -> ApiError:
@@ -66,8 +79,13 @@ def parse_request(body: dict, faults: frozenset[str]) -> ParsedRequest:
         raise invalid("missing_required_parameter", "Missing required parameter: 'input'.", "input")
     _check_types(body)
     _check_refused_features(body, faults)
-    messages = parse_input(body["input"], faults)
-    return ParsedRequest(body, models, body.get("instructions"), messages)
+    parsed = parse_input(body["input"], faults)
+    tools.validate(body)
+    structured.validate(body, body.get("instructions"), parsed.messages)
+    reasoning.validate(body, faults)
+    if body.get("include") is not None and not all(isinstance(value, str) for value in body["include"]):
+        raise _bad_value("include", "'include' must be a list of strings.")
+    return ParsedRequest(body, models, body.get("instructions"), parsed.messages, parsed.images, parsed.tool_output)
 
 
 def _check_fields(body: dict, faults: frozenset[str]) -> None:
@@ -149,26 +167,49 @@ def _check_media(kind: str, faults: frozenset[str]) -> None:
         raise _not_allowed("input", "Audio inputs (input_audio) are not supported.")
 
 
-def parse_input(value: str | list, faults: frozenset[str]) -> list[Message]:
+def parse_input(value: str | list, faults: frozenset[str]) -> ParsedInput:
     if isinstance(value, str):
-        return [("user", value)]
-    messages: list[Message] = []
+        return ParsedInput([("user", value)])
+    parsed = ParsedInput()
+    calls: set[str] = set()  # call_ids of the function_call items so far
     for index, item in enumerate(value):
         if not isinstance(item, dict):
             raise _bad_value("input", f"input[{index}] must be an object.")
         kind = item.get("type", "message")
+        parsed.tool_output = None
         if kind == "message":
-            messages.append(_parse_message(item, index, faults))
+            parsed.messages.append(_parse_message(item, index, faults, parsed.images))
+        elif kind == "function_call":
+            if not all(isinstance(item.get(key), str) and item[key] for key in ("call_id", "name")) \
+                    or not isinstance(item.get("arguments"), str):
+                raise _bad_value("input", f"input[{index}]: a function_call needs call_id, name and arguments "
+                                          "(a JSON string).")
+            calls.add(item["call_id"])
+        elif kind == "function_call_output":
+            if item.get("call_id") not in calls:
+                raise _bad_value("input", f"input[{index}]: no function_call with call_id "
+                                          f"{item.get('call_id')!r} comes before this function_call_output.")
+            parsed.tool_output = _tool_output(item.get("output"), index)
+            parsed.messages.append(("tool", parsed.tool_output))
         elif kind in ("input_file", "input_audio"):
             _check_media(kind, faults)
         elif kind == "item_reference":
             raise _not_allowed("input", "item_reference needs stored items; send the items themselves.")
         elif kind not in IGNORED_ITEMS:
             raise _bad_value("input", f"input[{index}] has an unknown type {kind!r}.")
-    return messages
+    return parsed
 
 
-def _parse_message(item: dict, index: int, faults: frozenset[str]) -> Message:
+def _tool_output(output, index: int) -> str:
+    """A function_call_output's output: a string, or a list of input_text parts."""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, list) and all(isinstance(p, dict) and isinstance(p.get("text"), str) for p in output):
+        return "".join(part["text"] for part in output)
+    raise _bad_value("input", f"input[{index}].output must be a string or a list of input_text parts.")
+
+
+def _parse_message(item: dict, index: int, faults: frozenset[str], images: list[str]) -> Message:
     role, content = item.get("role"), item.get("content")
     if role not in MESSAGE_ROLES:
         raise _bad_value("input", f"input[{index}].role must be one of {sorted(MESSAGE_ROLES)}.")
@@ -181,6 +222,12 @@ def _parse_message(item: dict, index: int, faults: frozenset[str]) -> Message:
         kind = part.get("type") if isinstance(part, dict) else None
         if kind in TEXT_PARTS and isinstance(part.get("text"), str):
             texts.append(part["text"])
+        elif kind == "input_image":
+            url = part.get("image_url")
+            if not isinstance(url, str) or not url:
+                raise _bad_value("input", f"input[{index}].content[{part_index}]: input_image needs image_url, "
+                                          "a URL or data URL string.")
+            images.append(url)
         elif kind in ("input_file", "input_audio"):
             _check_media(kind, faults)
         elif kind not in IGNORED_PARTS:

@@ -1,8 +1,10 @@
 """From a validated request to the final Response object.
 
-`build_response` is the one place the final Response dict is made; `streaming`
-replays that dict as server-sent events, so streamed and plain answers agree.
-The body-level fault switches are applied at the end of it, in plain sight.
+`build_response` is the one place the final Response dict is made (its `output`
+comes from `output.generate`); `streaming` replays that dict as server-sent
+events, so streamed and plain answers agree. The body-level fault switches are
+applied at the end of it, in plain sight. The server's `PromptCache` is passed in
+so that cached input tokens can be reported.
 """
 
 from __future__ import annotations
@@ -11,27 +13,31 @@ import secrets
 import time
 from datetime import datetime, timezone
 
-from . import engine
+from . import engine, output, reasoning
+from .cache import PromptCache, cached_tokens
 from .catalog import MODELS, Model, cost_usd
 from .errors import ApiError, invalid
 from .request import ParsedRequest, parse_request
+from .streaming import reported_as_completed
 
 ROUTING_STRATEGY = "cost-focus"  # Auriko's default `gateway.routing.optimize`
 
 
-def prepare_response(body: dict, faults: frozenset[str]) -> dict:
+def prepare_response(body: dict, faults: frozenset[str], cache: PromptCache | None = None) -> dict:
     """Validate the request and build its final Response, whatever its status (a stream replays it)."""
     parsed = parse_request(body, faults)
     model = resolve_model(parsed, faults)
-    return build_response(parsed, model, faults)
+    return build_response(parsed, model, faults, cache)
 
 
-def create_response(body: dict, faults: frozenset[str]) -> dict:
+def create_response(body: dict, faults: frozenset[str], cache: PromptCache | None = None) -> dict:
     """The non-streaming answer: an upstream failure becomes HTTP 502 instead of a failed Response."""
-    response = prepare_response(body, faults)
+    response = prepare_response(body, faults, cache)
     if response.get("status") == "failed":
         error = response["error"]
         raise ApiError(502, "api_error", error["code"], error["message"])
+    if "truncation_reported_completed" in faults and response.get("status") == "incomplete":
+        response = reported_as_completed(response)
     return response
 
 
@@ -54,30 +60,23 @@ def resolve_model(parsed: ParsedRequest, faults: frozenset[str]) -> Model:
                    f"No provider is currently available for '{known[0].id}'.")
 
 
-def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str]) -> dict:
+def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str],
+                   cache: PromptCache | None = None) -> dict:
     request = parsed.body
     provider = model.cheapest_provider()
+    out = output.generate(parsed, model, faults)
+    status = out.status
+    message = out.message
 
-    instructions = None if "instructions_ignored" in faults else parsed.instructions
-    messages = parsed.messages[-1:] if "history_dropped" in faults else parsed.messages
-    reply = engine.reply(instructions, messages)
-    parts = reply.parts
-    if "text_empty" in faults:
-        parts = tuple((kind, "") for kind, _ in parts)
-    parts, truncated = engine.truncate(parts, request.get("max_output_tokens"))
     # Usage counts what the client sent, even when a fault keeps it from the model,
     # and the text actually returned.
-    usage = engine.usage(parsed.instructions, parsed.messages, " ".join(text for _, text in parts))
-    status = "failed" if reply.failed else "incomplete" if truncated else "completed"
+    usage = engine.usage(parsed.instructions, parsed.messages, " ".join(text for _, text in out.parts),
+                         extra_output_tokens=out.call_tokens, reasoning_tokens=out.reasoning_tokens)
+    if cache is not None:
+        hit = cache.visit(request.get("prompt_cache_key"), model.id, [parsed.instructions, parsed.messages])
+        usage["input_tokens_details"]["cached_tokens"] = cached_tokens(hit, usage["input_tokens"], faults)
 
     now = int(time.time())
-    message = {
-        "id": f"msg_{secrets.token_hex(12)}",
-        "type": "message",
-        "role": "assistant",
-        "status": "completed" if status == "completed" else "incomplete",
-        "content": [_content_part(kind, text) for kind, text in parts],
-    }
     body = {
         "id": f"resp_{secrets.token_hex(12)}",
         "object": "response",
@@ -85,9 +84,9 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str]) 
         "status": status,
         "completed_at": now if status == "completed" else None,
         "model": model.id,
-        "output": [message],
+        "output": out.items,
         "usage": usage,
-        "error": {"code": "upstream_error", "message": engine.UPSTREAM_FAILURE_MESSAGE} if reply.failed else None,
+        "error": {"code": "upstream_error", "message": engine.UPSTREAM_FAILURE_MESSAGE} if status == "failed" else None,
         "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
         "instructions": parsed.instructions,
         "metadata": request.get("metadata") or {},
@@ -97,7 +96,7 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str]) 
         "temperature": request.get("temperature", 1.0),
         "top_p": request.get("top_p", 1.0),
         "text": {"format": {"type": "text"}, **(request.get("text") or {})},
-        "reasoning": {"effort": None, "summary": None, **(request.get("reasoning") or {})},
+        "reasoning": reasoning.echo(request, out.effort),
         "max_output_tokens": request.get("max_output_tokens"),
         "max_tool_calls": request.get("max_tool_calls"),
         "top_logprobs": request.get("top_logprobs", 0),
@@ -133,14 +132,10 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str]) 
         body["created_at"] = datetime.fromtimestamp(now, timezone.utc).isoformat()
     if "object_wrong" in faults:
         body["object"] = "chat.completion"
-    if "content_string" in faults:
-        message["content"] = "".join(text for _, text in parts)
-    if "role_wrong" in faults:
+    if "content_string" in faults and message is not None:
+        message["content"] = "".join(text for _, text in out.parts)
+    if "role_wrong" in faults and message is not None:
         message["role"] = "model"
+    if "truncation_usage_missing" in faults and status == "incomplete":
+        del body["usage"]
     return body
-
-
-def _content_part(kind: str, text: str) -> dict:
-    if kind == "refusal":
-        return {"type": "refusal", "refusal": text}
-    return {"type": "output_text", "text": text, "annotations": []}

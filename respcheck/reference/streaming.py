@@ -35,7 +35,7 @@ TERMINAL_EVENTS = {
 }
 TEXT_DELTA = "response.output_text.delta"
 CONTENT_DELTAS = frozenset({TEXT_DELTA, "response.refusal.delta"})  # the events the delta faults touch
-ARGUMENT_CHUNK = 16  # characters per function_call_arguments.delta
+ARGUMENT_CHUNK = 8  # characters per function_call_arguments.delta
 STALL_AFTER_EVENTS = 3  # stream_stall and stream_cut send this many events first
 STALL_SECONDS = 10.0
 BATCH_BYTES = 64 * 1024  # frames are sent in writes of about this size
@@ -48,7 +48,7 @@ def iter_events(response: dict, faults: Iterable[str] = frozenset()) -> Iterator
     faults = frozenset(faults)
     failed = response.get("status") == "failed"
     if "stream_truncation_completed" in faults and response.get("status") == "incomplete":
-        response = _reported_as_completed(response)
+        response = reported_as_completed(response)
 
     snapshot = {**response, "status": "in_progress", "output": [], "usage": None,
                 "completed_at": None, "error": None, "incomplete_details": None}
@@ -93,8 +93,8 @@ def iter_events(response: dict, faults: Iterable[str] = frozenset()) -> Iterator
                "delta": "", "logprobs": []}
 
 
-def _reported_as_completed(response: dict) -> dict:
-    """stream_truncation_completed: a truncated Response that claims to be complete."""
+def reported_as_completed(response: dict) -> dict:
+    """A truncated Response that claims to be complete (stream_truncation_completed, truncation_reported_completed)."""
     output = [{**item, "status": "completed"} if "status" in item else item for item in response.get("output") or []]
     return {**response, "status": "completed", "incomplete_details": None,
             "completed_at": response.get("created_at"), "output": output}
@@ -114,6 +114,8 @@ class _Walk:
             added["status"] = "in_progress"
         if kind == "message":
             added["content"] = []
+        elif kind == "function_call" and isinstance(item.get("function"), dict):
+            added["function"] = {**item["function"], "arguments": ""}  # tool_call_chat_shape
         elif kind == "function_call":
             added["arguments"] = ""
         elif kind == "reasoning":
@@ -127,7 +129,7 @@ class _Walk:
                 yield from self._content_part(item, index, content_index, part, interrupted)
         elif kind == "function_call":
             yield from self._function_call(item, index)
-        elif kind == "reasoning":
+        elif kind == "reasoning" and "stream_reasoning_summary_missing" not in self.faults:
             for summary_index, part in enumerate(item.get("summary") or []):
                 yield from self._summary_part(item, index, summary_index, part)
         if interrupted:
@@ -145,27 +147,34 @@ class _Walk:
         field, prefix = ("refusal", "response.refusal") if part.get("type") == "refusal" else \
             ("text", "response.output_text")
         text = part.get(field, "")
-        yield {"type": "response.content_part.added", **where, "part": {**part, field: ""}}
+        added = {**part, field: ""}
+        if "logprobs" in added:
+            added["logprobs"] = []
+        yield {"type": "response.content_part.added", **where, "part": added}
         self.parts_seen += 1
         chunks = text_chunks(text)
+        # Each delta carries the logprob entry of its token (the tokens are these same chunks).
+        entries = part.get("logprobs") or []
+        entries = [[entry] for entry in entries] if len(entries) == len(chunks) else [[] for _ in chunks]
         if "stream_delta_dropped" in self.faults and self.parts_seen == 1:
             if len(chunks) == 1:  # a one-word part: split the word, so one delta is still sent
                 chunks = [chunks[0][:len(chunks[0]) // 2], chunks[0][len(chunks[0]) // 2:]]
+                entries = [entries[0], []]
             chunks = chunks[:-1]  # the last delta of the first part is never sent
-        for chunk in chunks:
-            yield self._delta(f"{prefix}.delta", where, chunk)
+        for chunk, logprobs in zip(chunks, entries):
+            yield self._delta(f"{prefix}.delta", where, chunk, logprobs)
         if interrupted:
             return
         done = {"type": f"{prefix}.done", **where, field: text}
         if field == "text":
-            done["logprobs"] = []
+            done["logprobs"] = part.get("logprobs") or []
         yield done
         yield {"type": "response.content_part.done", **where, "part": part}
 
-    def _delta(self, kind: str, where: dict, chunk: str) -> dict:
+    def _delta(self, kind: str, where: dict, chunk: str, logprobs: list) -> dict:
         delta = {"type": kind, **where, "delta": chunk}
         if kind == TEXT_DELTA:
-            delta["logprobs"] = []
+            delta["logprobs"] = logprobs
         if "stream_index_mismatch" in self.faults:
             delta["output_index"] = where["output_index"] + 1
         if "stream_item_id_mismatch" in self.faults:
@@ -176,12 +185,15 @@ class _Walk:
 
     def _function_call(self, item: dict, index: int) -> Iterator[dict]:
         where = {"item_id": item.get("id"), "output_index": index}
-        arguments = item.get("arguments", "")
-        for start in range(0, len(arguments), ARGUMENT_CHUNK):
-            yield {"type": "response.function_call_arguments.delta", **where,
-                   "delta": arguments[start:start + ARGUMENT_CHUNK]}
+        call = item["function"] if isinstance(item.get("function"), dict) else item  # tool_call_chat_shape
+        arguments = call.get("arguments", "")
+        chunks = [arguments[start:start + ARGUMENT_CHUNK] for start in range(0, len(arguments), ARGUMENT_CHUNK)]
+        if "stream_tool_arguments_mismatch" in self.faults:
+            chunks = chunks[:-1]  # the last piece of the arguments is never sent as a delta
+        for chunk in chunks:
+            yield {"type": "response.function_call_arguments.delta", **where, "delta": chunk}
         yield {"type": "response.function_call_arguments.done", **where,
-               "name": item.get("name"), "arguments": arguments}
+               "name": call.get("name"), "arguments": arguments}
 
     def _summary_part(self, item: dict, index: int, summary_index: int, part: dict) -> Iterator[dict]:
         where = {"item_id": item.get("id"), "output_index": index, "summary_index": summary_index}
