@@ -34,6 +34,7 @@ class Target:
     stream_timeout: float = 300.0
     max_stream_events: int = 200_000
     max_stream_bytes: int = 512 * 1024 * 1024
+    rate_limit: float | None = None  # requests per second
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -99,11 +100,22 @@ class Client:
 
     def __init__(self, target: Target):
         self.target = target
+        self._next_slot = 0.0
         self._http = httpx.Client(timeout=httpx.Timeout(target.timeout), follow_redirects=False, trust_env=False,
                                   transport=bounded_transport())
 
     def close(self) -> None:
         self._http.close()
+
+    def _pace(self) -> None:
+        """--rate-limit: space requests evenly instead of bursting at a real gateway."""
+        if not self.target.rate_limit:
+            return
+        now = time.monotonic()
+        wait = self._next_slot - now
+        if wait > 0:
+            time.sleep(wait)
+        self._next_slot = max(now, self._next_slot) + 1.0 / self.target.rate_limit
 
     def build_headers(self, auth: str, extra: dict[str, str] | None, content_type: str | None) -> dict[str, str]:
         headers = {"Accept": "application/json, text/event-stream", "User-Agent": "respcheck"}
@@ -123,6 +135,7 @@ class Client:
         if query:
             url = str(httpx.URL(url, params={k: _query_value(v) for k, v in query.items()}))
         exchange = Exchange(method=method, url=url, request_headers=headers, request_body=body)
+        self._pace()
         started = time.monotonic()
         deadline = started + self.target.timeout
         try:
@@ -146,6 +159,7 @@ class Client:
         exchange = Exchange(method=method, url=url, request_headers=headers, request_body=body)
         t = self.target
         timeout = httpx.Timeout(t.timeout, read=t.stream_idle_timeout)
+        self._pace()
         started = time.monotonic()
         try:
             with total_deadline(t.stream_timeout), \

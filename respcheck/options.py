@@ -43,6 +43,13 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--reference-fault", metavar="NAME", action="append", default=[],
                     help="Start the embedded reference gateway with this fault switch on; repeatable "
                          "(`respcheck faults` lists them). Used to prove that checks fail.")
+    group.addoption("--discover", action="store_true", default=False,
+                    help="Onboarding mode: read the target's model directory and run the onboarding cases "
+                         "against every model by what the directory claims (a model x feature matrix).")
+    group.addoption("--discover-models", metavar="ID,ID", default=None,
+                    help="With --discover: only these models of the directory.")
+    group.addoption("--rate-limit", metavar="N", type=float, default=None,
+                    help="At most N requests per second (per pytest process), so a real gateway is not flooded.")
     group.addoption("--report-dir", metavar="DIR", default="reports",
                     help="Where run reports are written (feature-support.json, ...); default reports/.")
     group.addoption("--show-secrets", action="store_true", default=False,
@@ -64,6 +71,7 @@ class RunSettings:
     max_body_bytes: int
     faults: list[str] = field(default_factory=list)
     show_secrets: bool = False
+    rate_limit: float | None = None
     stream_idle_timeout: float = 30.0
     stream_timeout: float = 300.0
     max_stream_events: int = 200_000
@@ -115,6 +123,8 @@ def resolve(config: pytest.Config) -> RunSettings:
     if timeout <= 0:
         raise UsageError("--request-timeout must be positive")
 
+    if opt.rate_limit is not None and opt.rate_limit <= 0:
+        raise UsageError("--rate-limit must be a positive number of requests per second")
     for name in ("stream_idle_timeout", "stream_timeout", "max_stream_events"):
         if getattr(opt, name) <= 0:
             raise UsageError(f"--{name.replace('_', '-')} must be positive")
@@ -124,4 +134,4 @@ def resolve(config: pytest.Config) -> RunSettings:
                        headers=headers, timeout=timeout, models=models, max_body_bytes=opt.max_body_bytes,
                        faults=list(opt.reference_fault), show_secrets=opt.show_secrets,
                        stream_idle_timeout=opt.stream_idle_timeout, stream_timeout=opt.stream_timeout,
-                       max_stream_events=opt.max_stream_events)
+                       max_stream_events=opt.max_stream_events, rate_limit=opt.rate_limit)

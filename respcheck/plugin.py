@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from .case import Case, CaseError, load_case_file
+from .discover import CLAIMS, Planned
+from .onboarding import discover_items, label_broken_claim
 from .options import RunSettings, UsageError, add_options, resolve
 from .report.features import FeatureView
 from .report.text import render_failure
@@ -114,9 +116,10 @@ class CaseFailed(Exception):
 
 
 class CaseItem(pytest.Item):
-    def __init__(self, *, case: Case, **kwargs):
+    def __init__(self, *, case: Case, discovered: Planned | None = None, **kwargs):
         super().__init__(**kwargs)
         self.case = case
+        self.discovered = discovered  # set for items --discover made for one model of the directory
         self.case_run: CaseRun | None = None
         self.user_properties.append(("case_id", case.id))
         self.user_properties.append(("case_name", case.name))
@@ -130,21 +133,35 @@ class CaseItem(pytest.Item):
         override = profile.cases.get(self.case.id, {})
         if "skip" in override:
             pytest.skip(f"profile {profile.name!r}: {override['skip']}")
-        decision = profile.decide(self.case.all_requires)
+        requires = self.case.all_requires
+        if self.discovered is not None:  # the directory, not the profile, speaks for the model's features
+            requires = tuple(r for r in requires if r not in CLAIMS)
+        decision = profile.decide(requires)
         if decision.kind == "skip":
             pytest.skip(decision.reason)
         for role in self.case.models or ("text",):
-            if not settings.models.get(role):
+            if not self._models().get(role):
                 pytest.skip(f"profile {profile.name!r} names no model for role {role!r} (add it, or --model {role}=ID)")
         if "xfail" in override:
             self.add_marker(pytest.mark.xfail(reason=f"profile {profile.name!r}: {override['xfail']}", strict=True))
+
+    def _models(self) -> dict[str, str]:
+        models = _settings(self.config).models
+        if self.discovered is not None:
+            models = {**models, self.discovered.role: self.discovered.model}
+        return models
 
     def runtest(self) -> None:
         session = self.config.stash[SESSION]
         settings = session.settings
         client = session.start()
         override = settings.profile.cases.get(self.case.id, {}).get("expect")
-        self.case_run = run_case(self.case, client, settings.profile, settings.models, override)
+        replace = False
+        if self.discovered is not None and self.discovered.expect_override is not None:
+            override, replace = self.discovered.expect_override, True
+        self.case_run = run_case(self.case, client, settings.profile, self._models(), override, replace)
+        if self.discovered is not None:
+            label_broken_claim(self.case_run, self.discovered)
         statuses = [str(s.exchange.status) for s in self.case_run.steps if s.exchange and s.exchange.status]
         self.user_properties.append(("http_statuses", ",".join(statuses)))
         types = _output_types(self.case_run)
@@ -154,7 +171,7 @@ class CaseItem(pytest.Item):
             self.user_properties.append(("rejected", "true"))
         if any(s.exchange is not None and s.exchange.streamed for s in self.case_run.steps):
             self.user_properties.append(("streamed", "true"))
-        model = settings.models.get((self.case.models or ("text",))[0])
+        model = self._models().get((self.case.models or ("text",))[0])
         if model:
             self.user_properties.append(("model", model))
         if self.case_run.failures:
@@ -187,12 +204,26 @@ def _has_cases(items) -> bool:
     return any(isinstance(item, CaseItem) for item in items)
 
 
+def _target(config: pytest.Config) -> TargetSession:
+    if SESSION not in config.stash:
+        config.stash[SESSION] = TargetSession(_settings(config))
+    return config.stash[SESSION]
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    if not config.option.discover or not _has_cases(items):
+        return
+    try:
+        items[:] = discover_items(items, _target(config), config.option.discover_models, CaseItem)
+    except UsageError as exc:
+        raise pytest.UsageError(f"respcheck: {exc}") from None
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     if config.option.collectonly or not _has_cases(session.items):
         return
-    target = TargetSession(_settings(config))
-    config.stash[SESSION] = target
+    target = _target(config)
     try:
         client = target.start()
         _announce(config, target.settings, target.masker.text(client.target.base_url))
@@ -236,6 +267,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     terminalreporter.section(f"respcheck feature support: profile {settings.profile.name}")
     for line in view.lines():
         terminalreporter.write_line(line)
+    matrix = view.matrix_lines()
+    if matrix:
+        terminalreporter.section("respcheck model x feature matrix")
+        for line in matrix:
+            terminalreporter.write_line(line)
     path = view.write(Path(config.option.report_dir), settings.profile.name, target)
     terminalreporter.write_line(f"written to {path}")
 

@@ -25,6 +25,9 @@ DEFAULT_SETTINGS = {
     "event_line": "optional",
     "unknown_events": "allow",
     "endpoint_naming": "tokens",
+    "routing_metadata_source": "body",
+    "routing_headers": {},
+    "chat_usage_chunk": "on_request",
 }
 
 

@@ -15,7 +15,9 @@ from .client import Client, Exchange
 from .failures import Failure
 from .jsonpath import MISSING, get
 from .profile import Decision, Profile
+from .matchers import mismatch
 from .stream import StreamChecker
+from .stream.chat import ChatStreamChecker
 from .templating import TemplateError, render
 
 
@@ -76,13 +78,29 @@ def _encode(request: dict) -> tuple[bytes | None, str | None]:
     return None, request.get("content_type")
 
 
+def _expected_stream_error(expect: dict, checker, step: str) -> list[Failure]:
+    wanted = (expect.get("stream") or {}).get("error")
+    if not wanted:
+        return []
+    found = checker.error_event if isinstance(checker, StreamChecker) else checker.error
+    if found is None:
+        return [Failure("stream.error_expected", "the case expects an error in the stream; none came", step=step)]
+    error = found.get("error") if isinstance(found.get("error"), dict) else found
+    failures = []
+    for key, spec in wanted.items():
+        reason = mismatch(spec, error.get(key, MISSING))
+        if reason:
+            failures.append(Failure("stream.error_expected", f"the stream's error {key}: {reason}", step=step))
+    return failures
+
+
 def _in_step(failure: Failure, step: str, lines: dict) -> Failure:
     line = lines.get(("expect", "stream", "sequence")) if failure.rule == "stream.sequence" else None
     return Failure(failure.rule, failure.message, failure.path, step, line)
 
 
 def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str],
-             expect_override: dict | None = None) -> CaseRun:
+             expect_override: dict | None = None, replace_expect: bool = False) -> CaseRun:
     run = CaseRun(case)
     context = template_context(case, profile, models, client.target.base_url)
     for index, step in enumerate(case.steps):
@@ -94,7 +112,11 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
             if decision.kind == "reject":
                 expect = rejection_expectations(decision)
             else:
-                expect = render({**step.expect, **(expect_override or {})} if case.single else step.expect, context)
+                if case.single and replace_expect:
+                    expect = render(expect_override or {}, context)
+                else:
+                    expect = render({**step.expect, **(expect_override or {})} if case.single else step.expect,
+                                    context)
         except TemplateError as exc:
             run.failures.append(Failure("template", str(exc), step=name, line=step.line))
             return run
@@ -105,7 +127,10 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
         streaming = method == "POST" and isinstance(request.get("body"), dict) and request["body"].get("stream") is True
         checker = None
         if streaming:
-            checker = StreamChecker(profile.settings, (expect.get("stream") or {}).get("sequence"))
+            if path.rstrip("/") == "/chat/completions":
+                checker = ChatStreamChecker(profile.settings, request["body"])
+            else:
+                checker = StreamChecker(profile.settings, (expect.get("stream") or {}).get("sequence"))
             exchange = client.send_stream(method, path, headers=headers, body=body, on_frame=checker.feed)
         else:
             exchange = client.send(method, path, query=request.get("query"), headers=headers, body=body)
@@ -121,6 +146,7 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
             failures += [_in_step(f, name, step.lines) for f in checker.finish(exchange.stream_end)
                          if f.rule not in case.skip_rules]
             ctx.stream_body = checker.terminal if checker.terminal is not None else MISSING
+            failures += _expected_stream_error(expect, checker, name)
         failures += run_checks(ctx, case.skip_rules)
         run.failures.extend(failures)
         if failures:

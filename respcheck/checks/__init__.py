@@ -8,12 +8,15 @@ about pytest. Universal checks decide for themselves whether they apply
 from __future__ import annotations
 
 from .body import check_fields, check_output, check_schema
+from .chat import check_chat_schema, check_chat_structured, check_chat_tool_calls, check_chat_usage
 from .context import CheckContext
 from .envelope import check_error_envelope, check_expected_error
 from .response import (check_json_body, check_output_present, check_response_schema, check_status_consistency,
                        check_usage)
 from .logprobs import check_logprobs
+from .models import check_listings
 from .reasoning import check_reasoning_tokens
+from .routing import check_cheapest, check_routing_metadata, check_routing_request
 from .status import check_headers, check_request_id, check_status
 from .structured import check_structured_output
 from .tools import check_chat_shape, check_tool_calls
@@ -34,6 +37,14 @@ CHECKS = (
     check_structured_output,
     check_logprobs,
     check_reasoning_tokens,
+    check_chat_schema,
+    check_chat_usage,
+    check_chat_tool_calls,
+    check_chat_structured,
+    check_routing_metadata,
+    check_routing_request,
+    check_cheapest,
+    check_listings,
     check_schema,
     check_fields,
     check_output,
@@ -73,6 +84,23 @@ RULES = {
     "logprobs.top_count": "no more top_logprobs than asked for",
     "logprobs.join": "logprob tokens join to the part's text",
     "reasoning.tokens": "reasoning items come with reasoning_tokens > 0 in usage",
+    "chat.schema": "a chat completion validates against schemas/chat-completion.schema.json",
+    "chat.usage.present": "a chat completion reports usage",
+    "chat.usage.total": "total_tokens = prompt_tokens + completion_tokens",
+    "chat.tool_name": "a chat tool call names a tool the request offered",
+    "chat.tool_arguments": "chat tool-call arguments are JSON valid under the tool's parameters",
+    "chat.stream.chunk_schema": "every chat chunk validates against schemas/chat-chunk.schema.json, one id and model",
+    "chat.stream.done": "a chat stream ends with data: [DONE] (nothing after it)",
+    "chat.stream.finish_reason": "exactly one finish_reason in a chat stream",
+    "chat.stream.usage": "a usage chunk when include_usage was asked (or the profile says always)",
+    "chat.stream.error": "a mid-stream error is a data: {\"error\": {...}} frame",
+    "chat.stream.tool_calls": "tool-call deltas start with id and name, use indexes 0..n-1, join to JSON",
+    "routing.metadata": "every answer says who served it (routing_metadata, or the profile's headers)",
+    "routing.model": "the serving model is among gateway.models and is what `model` reports",
+    "routing.providers": "providers / exclude_providers are obeyed",
+    "routing.cheapest": "optimize cost is served by the cheapest eligible provider of the directory",
+    "models.listing": "the model listings agree with the directory's supported_endpoints",
+    "stream.error_expected": "the stream carries the error the case expects",
     "schema": "the body validates against the case's schema",
     "field": "a body field matches the case's matcher",
     "output.items": "the expected output items are present",

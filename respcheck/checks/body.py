@@ -61,6 +61,13 @@ def check_output(ctx: CheckContext) -> list[Failure]:
     if specs is None and "output_text" not in ctx.expect:
         return []
     body = ctx.body
+    if ctx.path.rstrip("/") == "/chat/completions":
+        # Chat has no output items; output_text is choices[0].message.content.
+        from .chat import chat_text
+
+        reason = mismatch(ctx.expect.get("output_text"), chat_text(body)) if "output_text" in ctx.expect else None
+        return [ctx.fail("output.text", f"choices[0].message.content: {reason}", path="$.choices[0].message.content",
+                         at=("output_text",))] if reason else []
     output = body.get("output", MISSING) if isinstance(body, dict) else MISSING
     if not isinstance(output, list):
         return [ctx.fail("output.items", f"expected an output array, got {describe(output)}", path="$.output",

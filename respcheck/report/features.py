@@ -46,6 +46,7 @@ class FeatureView:
     def __init__(self):
         self.rows: dict[str, FeatureRow] = {}
         self._seen: dict[str, str] = {}
+        self.cells: dict[tuple[str, str], list[str]] = defaultdict(list)  # (feature, model) -> outcomes
 
     def add(self, report) -> None:
         props = dict(report.user_properties)
@@ -66,6 +67,7 @@ class FeatureView:
                 row.skip_reasons.add(str(report.longrepr[2]).removeprefix("Skipped: "))
             if props.get("model"):
                 row.models.add(props["model"])
+                self.cells[(feature, props["model"])].append(outcome)
 
     def ordered(self) -> list[FeatureRow]:
         seed = [self.rows.get(f, FeatureRow(f)) for f in SEED_FEATURES]
@@ -85,6 +87,31 @@ class FeatureView:
             out.append(f"{row.feature:<{width}}  {row.status:<20} {counts}{note}")
         return out
 
+    def models(self) -> list[str]:
+        return sorted({model for _, model in self.cells})
+
+    def cell(self, feature: str, model: str) -> str:
+        outcomes = self.cells.get((feature, model), [])
+        if not outcomes:
+            return "-"
+        if "failed" in outcomes:
+            return "FAIL"
+        return "ok" if "passed" in outcomes else "skip"
+
+    def matrix_lines(self) -> list[str]:
+        """Feature x model, for runs that touched several models (--discover)."""
+        models = self.models()
+        features = [r.feature for r in self.ordered() if any((r.feature, m) in self.cells for m in models)]
+        if len(models) < 2 or not features:
+            return []
+        width = max(len(f) for f in features)
+        cols = [max(len(m), 4) for m in models]
+        lines = [" " * width + "  " + "  ".join(m.ljust(c) for m, c in zip(models, cols))]
+        for feature in features:
+            lines.append(feature.ljust(width) + "  " + "  ".join(self.cell(feature, m).ljust(c)
+                                                                for m, c in zip(models, cols)))
+        return lines
+
     def to_json(self, profile: str, target: str) -> dict:
         return {
             "profile": profile, "target": target,
@@ -92,6 +119,7 @@ class FeatureView:
                           "passed": r.passed, "failed": r.failed, "skipped": r.skipped,
                           "rejected_as_declared": r.rejected, "skip_reasons": sorted(r.skip_reasons),
                           "models": sorted(r.models)} for r in self.ordered()],
+            "matrix": {f"{feature} @ {model}": self.cell(feature, model) for feature, model in sorted(self.cells)},
         }
 
     def write(self, directory: Path, profile: str, target: str) -> Path:

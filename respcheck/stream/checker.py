@@ -37,6 +37,7 @@ class StreamChecker:
         self.terminal_type: str | None = None
         self.created_id: Any = None
         self.error_seen = False
+        self.error_event: dict | None = None  # the first in-stream error (event or chat-style frame)
         self.done_seen = 0
         self._where = ""
         store = default_store()
@@ -76,6 +77,7 @@ class StreamChecker:
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             if isinstance(event, dict) and "error" in event:
                 self.error_seen = True
+                self.error_event = self.error_event or event
                 self.report("stream.error_event", f"{where} is a chat-style error frame "
                                                   f"(data: {{\"error\": ...}} without a type): {frame.data[:120]}")
             else:
@@ -153,6 +155,7 @@ class StreamChecker:
             self._terminal(where, etype, event)
         elif etype == "error":
             self.error_seen = True
+            self.error_event = self.error_event or event
         elif etype == "response.output_item.added":
             t.item_added(where, event)
         elif etype == "response.output_item.done":
