@@ -35,6 +35,7 @@ class Target:
     max_stream_events: int = 200_000
     max_stream_bytes: int = 512 * 1024 * 1024
     rate_limit: float | None = None  # requests per second
+    retry_after_budget: float = 60.0  # seconds of 429 Retry-After waits a run may spend
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -53,6 +54,7 @@ class Exchange:
     error: str | None = None  # transport failure, in words
     streamed: bool = False  # the body was read as SSE frames (the step's StreamChecker keeps them)
     stream_end: Any = None  # sse.StreamEnd
+    waited: float = 0.0  # seconds spent waiting out 429 Retry-After before this answer
     _json: Any = field(default=None, repr=False)
     _json_error: str | None = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
@@ -101,6 +103,7 @@ class Client:
     def __init__(self, target: Target):
         self.target = target
         self._next_slot = 0.0
+        self.retry_budget = target.retry_after_budget
         self._http = httpx.Client(timeout=httpx.Timeout(target.timeout), follow_redirects=False, trust_env=False,
                                   transport=bounded_transport())
 
@@ -131,6 +134,34 @@ class Client:
 
     def send(self, method: str, path: str, *, query: dict | None = None, headers: dict[str, str],
              body: bytes | None) -> Exchange:
+        return self._patiently(lambda: self._send_once(method, path, query=query, headers=headers, body=body))
+
+    def send_stream(self, method: str, path: str, *, headers: dict[str, str], body: bytes | None,
+                    on_frame) -> Exchange:
+        """Send a streaming request; SSE frames go to `on_frame` as they arrive.
+
+        A non-2xx or non-SSE answer is read as a normal body (an error
+        envelope, usually) and `streamed` stays False."""
+        return self._patiently(lambda: self._send_stream_once(method, path, headers=headers, body=body,
+                                                              on_frame=on_frame))
+
+    def _patiently(self, attempt) -> Exchange:
+        """A 429 with Retry-After is waited out and retried while the run's
+        --retry-after-budget lasts; the wait is kept on the exchange."""
+        waited = 0.0
+        for _ in range(6):
+            exchange = attempt()
+            wait = _retry_after(exchange) if exchange.status == 429 else None
+            if wait is None or wait > self.retry_budget:
+                break
+            time.sleep(wait)
+            self.retry_budget -= wait
+            waited += wait
+        exchange.waited = waited
+        return exchange
+
+    def _send_once(self, method: str, path: str, *, query: dict | None = None, headers: dict[str, str],
+                   body: bytes | None) -> Exchange:
         url = self.target.url(path)
         if query:
             url = str(httpx.URL(url, params={k: _query_value(v) for k, v in query.items()}))
@@ -149,12 +180,8 @@ class Client:
         exchange.elapsed = time.monotonic() - started
         return exchange
 
-    def send_stream(self, method: str, path: str, *, headers: dict[str, str], body: bytes | None,
-                    on_frame) -> Exchange:
-        """Send a streaming request; SSE frames go to `on_frame` as they arrive.
-
-        A non-2xx or non-SSE answer is read as a normal body (an error
-        envelope, usually) and `streamed` stays False."""
+    def _send_stream_once(self, method: str, path: str, *, headers: dict[str, str], body: bytes | None,
+                          on_frame) -> Exchange:
         url = self.target.url(path)
         exchange = Exchange(method=method, url=url, request_headers=headers, request_body=body)
         t = self.target
@@ -179,6 +206,22 @@ class Client:
             exchange.error = transport_failure(exc, t, exchange.status, min(t.timeout, t.stream_idle_timeout))
         exchange.elapsed = time.monotonic() - started
         return exchange
+
+
+def _retry_after(exchange: Exchange) -> float | None:
+    value = exchange.response_headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 def transport_failure(exc: httpx.HTTPError, target: Target, status: int | None, limit: float) -> str:

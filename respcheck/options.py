@@ -50,8 +50,18 @@ def add_options(parser: pytest.Parser) -> None:
                     help="With --discover: only these models of the directory.")
     group.addoption("--rate-limit", metavar="N", type=float, default=None,
                     help="At most N requests per second (per pytest process), so a real gateway is not flooded.")
+    group.addoption("--retry-after-budget", metavar="S", type=float, default=60.0,
+                    help="Seconds a run may spend waiting out 429 answers' Retry-After before retrying (default 60).")
     group.addoption("--report-dir", metavar="DIR", default="reports",
-                    help="Where run reports are written (feature-support.json, ...); default reports/.")
+                    help="Where run reports are written: results.json, feature-support.json, matrix.md/.html, "
+                         "diff.md, transcripts/ of failed cases (default reports/; '' for none).")
+    group.addoption("--baseline", metavar="PATH", default=None,
+                    help="A previous run's results.json: print and write (diff.md) what changed since.")
+    group.addoption("--fail-on", choices=("any", "regression"), default="any",
+                    help="Exit non-zero on any failing case (default), or only on new failures against --baseline.")
+    group.addoption("--retries", metavar="N", type=int, default=0,
+                    help="Retry a case up to N times when only semantic rules (the model's text) failed; a pass "
+                         "on retry is reported as flaky. Schema, order and status failures are never retried.")
     group.addoption("--show-secrets", action="store_true", default=False,
                     help="Do not mask the API key and credential headers in output (for local debugging).")
 
@@ -72,6 +82,7 @@ class RunSettings:
     faults: list[str] = field(default_factory=list)
     show_secrets: bool = False
     rate_limit: float | None = None
+    retry_after_budget: float = 60.0
     stream_idle_timeout: float = 30.0
     stream_timeout: float = 300.0
     max_stream_events: int = 200_000
@@ -134,4 +145,5 @@ def resolve(config: pytest.Config) -> RunSettings:
                        headers=headers, timeout=timeout, models=models, max_body_bytes=opt.max_body_bytes,
                        faults=list(opt.reference_fault), show_secrets=opt.show_secrets,
                        stream_idle_timeout=opt.stream_idle_timeout, stream_timeout=opt.stream_timeout,
-                       max_stream_events=opt.max_stream_events, rate_limit=opt.rate_limit)
+                       max_stream_events=opt.max_stream_events, rate_limit=opt.rate_limit,
+                       retry_after_budget=opt.retry_after_budget)

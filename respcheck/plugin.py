@@ -6,6 +6,7 @@ Public pytest API only (the "non-python tests" pattern).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,15 +15,19 @@ from .case import Case, CaseError, load_case_file
 from .discover import CLAIMS, Planned
 from .onboarding import discover_items, label_broken_claim
 from .options import RunSettings, UsageError, add_options, resolve
-from .report.features import FeatureView
+from .report.allure import attach_to_allure
+from .report.session import RunReport
+from .report.transcript import write_transcript
 from .report.text import render_failure
 from .runner import CaseRun, run_case
 from .target import TargetSession, Unreachable
 
 SESSION = pytest.StashKey[TargetSession]()
+# Rules a retry may cure: the model's wording. Never schema, order or status.
+SEMANTIC_RULES = frozenset({"output.text"})
 SETTINGS = pytest.StashKey[RunSettings]()
 SEEN_IDS = pytest.StashKey[dict]()
-FEATURES = pytest.StashKey[FeatureView]()
+REPORT = pytest.StashKey[RunReport]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,8 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "respcheck: a respcheck conformance case")
     config.stash[SEEN_IDS] = {}
-    config.stash[FEATURES] = FeatureView()
-    config.pluginmanager.register(_FeatureCollector(config.stash[FEATURES]), "respcheck-features")
+    report = RunReport(config.option.report_dir, config.option.baseline, config.option.fail_on)
+    config.stash[REPORT] = report
+    config.pluginmanager.register(report, "respcheck-report")
 
 
 def _settings(config: pytest.Config) -> RunSettings:
@@ -159,24 +165,53 @@ class CaseItem(pytest.Item):
         replace = False
         if self.discovered is not None and self.discovered.expect_override is not None:
             override, replace = self.discovered.expect_override, True
-        self.case_run = run_case(self.case, client, settings.profile, self._models(), override, replace)
-        if self.discovered is not None:
-            label_broken_claim(self.case_run, self.discovered)
-        statuses = [str(s.exchange.status) for s in self.case_run.steps if s.exchange and s.exchange.status]
-        self.user_properties.append(("http_statuses", ",".join(statuses)))
-        types = _output_types(self.case_run)
+        retries = 0
+        while True:
+            run = run_case(self.case, client, settings.profile, self._models(), override, replace)
+            if self.discovered is not None:
+                label_broken_claim(run, self.discovered)
+            # Only the model's wording is worth asking again; protocol failures are not luck.
+            if not run.failures or retries >= self.config.option.retries or not all(
+                    f.rule in SEMANTIC_RULES for f in run.failures):
+                break
+            retries += 1
+        self.case_run = run
+        self._record(run, session, retries)
+        attach_to_allure(self, run, session.masker, settings.profile.name)
+        if run.failures:
+            raise CaseFailed(run)
+
+    def _record(self, run: CaseRun, session: TargetSession, retries: int) -> None:
+        """What reports need, as user properties: they travel from xdist workers."""
+        props = self.user_properties
+        statuses = [str(s.exchange.status) for s in run.steps if s.exchange and s.exchange.status]
+        props.append(("http_statuses", ",".join(statuses)))
+        if run.steps and run.steps[-1].exchange is not None:
+            last = run.steps[-1].exchange
+            props.append(("endpoint", f"{last.method} {last.url.split('/v1', 1)[-1] if '/v1' in last.url else last.url}"))
+        types = _output_types(run)
         if types:
-            self.user_properties.append(("output_types", ",".join(types)))
-        if any(s.rejected is not None for s in self.case_run.steps):
-            self.user_properties.append(("rejected", "true"))
-        if any(s.exchange is not None and s.exchange.streamed for s in self.case_run.steps):
-            self.user_properties.append(("streamed", "true"))
+            props.append(("output_types", ",".join(types)))
+        if any(s.rejected is not None for s in run.steps):
+            props.append(("rejected", "true"))
+        if any(s.exchange is not None and s.exchange.streamed for s in run.steps):
+            props.append(("streamed", "true"))
         model = self._models().get((self.case.models or ("text",))[0])
         if model:
-            self.user_properties.append(("model", model))
-        if self.case_run.failures:
-            self.user_properties.append(("failed_rules", ",".join(sorted({f.rule for f in self.case_run.failures}))))
-            raise CaseFailed(self.case_run)
+            props.append(("model", model))
+        if retries:
+            props.append(("retries", str(retries)))
+            if not run.failures:
+                props.append(("flaky", "true"))
+        if run.failures:
+            props.append(("failed_rules", ",".join(sorted({f.rule for f in run.failures}))))
+            failures = [{"rule": f.rule, "message": session.masker.text(f.message), "path": f.path, "step": f.step}
+                        for f in run.failures]
+            props.append(("failures", json.dumps(failures)))
+            report_dir = self.config.option.report_dir
+            if report_dir:
+                path = write_transcript(Path(report_dir), run, session.masker)
+                props.append(("transcript", str(path.relative_to(report_dir))))
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CaseFailed):
@@ -245,35 +280,24 @@ def _announce(config: pytest.Config, settings: RunSettings, base_url: str) -> No
     reporter.write_line(f"respcheck: profile {settings.profile.name}, target {where}{base_url}{faults}")
 
 
-class _FeatureCollector:
-    """Feeds every case report to the feature view (on an xdist controller too)."""
-
-    def __init__(self, view: FeatureView):
-        self.view = view
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.view.add(report)
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    report = config.stash.get(REPORT, None)
+    if report is None or not report.has_cases or hasattr(config, "workerinput"):
+        return
+    settings = _settings(config)
+    target = config.stash[SESSION] if SESSION in config.stash else None
+    where = settings.base_url or "embedded reference gateway"
+    report.finish(settings.profile.name, target.masker.text(where) if target else where)
+    session.exitstatus = report.exit_status(session.exitstatus)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
-    view = config.stash.get(FEATURES, None)
-    if view is None or not view.rows or hasattr(config, "workerinput"):
+    report = config.stash.get(REPORT, None)
+    if report is None or not report.has_cases or hasattr(config, "workerinput"):
         return
-    settings = _settings(config)
-    session = config.stash.get(SESSION, None)
-    target = settings.base_url or "embedded reference gateway"
-    if session is not None:
-        target = session.masker.text(target)
-    terminalreporter.section(f"respcheck feature support: profile {settings.profile.name}")
-    for line in view.lines():
-        terminalreporter.write_line(line)
-    matrix = view.matrix_lines()
-    if matrix:
-        terminalreporter.section("respcheck model x feature matrix")
-        for line in matrix:
-            terminalreporter.write_line(line)
-    path = view.write(Path(config.option.report_dir), settings.profile.name, target)
-    terminalreporter.write_line(f"written to {path}")
+    report.summary(terminalreporter, _settings(config).profile.name)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

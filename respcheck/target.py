@@ -48,7 +48,8 @@ class TargetSession:
                         timeout=self.settings.timeout, max_body_bytes=self.settings.max_body_bytes,
                         embedded=self.embedded, stream_idle_timeout=self.settings.stream_idle_timeout,
                         stream_timeout=self.settings.stream_timeout,
-                        max_stream_events=self.settings.max_stream_events, rate_limit=self.settings.rate_limit)
+                        max_stream_events=self.settings.max_stream_events, rate_limit=self.settings.rate_limit,
+                        retry_after_budget=self.settings.retry_after_budget)
         self.client = Client(target)
         return self.client
 

@@ -2,9 +2,12 @@
 
 Each model plays one *role* that case files name (text, reasoning, vision,
 responses_only, unavailable); a target profile maps roles to model ids. The
-`vision` and `reasoning` capabilities are enforced: an image sent to a model
-without vision, or a reasoning effort to one without reasoning, gets a 400.
-Prices are US dollars per one million tokens.
+capabilities tell the truth: `vision`, `reasoning` and `logprobs` are enforced
+(an image, a reasoning effort or logprobs sent to a model without them gets a
+400), the others hold for every model. Prices are US dollars per one million
+tokens; each model's cheapest provider is the cheapest on input, on output and
+on their sum, so no reading of "cheapest" can disagree. A provider is down for
+one model (`available=False`), never globally; `ref-down-1` has only down ones.
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ class Provider:
     name: str
     input_price: float
     output_price: float
+    available: bool = True  # False: the provider is down for this model
+    data_policy: str = "no_training"
+
+    @property
+    def price(self) -> float:
+        """What `optimize: cost` compares: a million tokens each way."""
+        return self.input_price + self.output_price
 
     def provider_model_id(self, model_id: str) -> str:
         return f"{self.name}/{model_id}"
@@ -34,13 +44,19 @@ class Model:
     providers: tuple[Provider, ...]
     supported_endpoints: tuple[str, ...] = BOTH_ENDPOINTS
     capabilities: dict[str, bool] = field(default_factory=dict)
-    available: bool = True
     context_window: int = 128_000
     max_output_tokens: int = 16_384
 
+    @property
+    def available(self) -> bool:
+        return any(p.available for p in self.providers)
+
+    def supports(self, endpoint: str) -> bool:
+        return endpoint in self.supported_endpoints
+
     def cheapest_provider(self) -> Provider:
         # The default strategy is cost-focus: price of a million tokens each way.
-        return min(self.providers, key=lambda p: (p.input_price + p.output_price, p.name))
+        return min(self.providers, key=lambda p: (p.price, p.name))
 
 
 def _caps(**enabled: bool) -> dict[str, bool]:
@@ -53,9 +69,10 @@ MODELS: dict[str, Model] = {
     m.id: m
     for m in [
         Model("ref-text-1", "text", "Reference Text 1", "ref-text",
-              (Provider("alpha", 0.50, 1.50), Provider("beta", 0.40, 1.20)), capabilities=_caps(vision=True)),
+              (Provider("alpha", 0.50, 1.50), Provider("beta", 0.40, 1.20), Provider("gamma", 0.45, 1.30)),
+              capabilities=_caps(vision=True)),
         Model("ref-text-2", "text", "Reference Text 2", "ref-text",
-              (Provider("gamma", 0.20, 0.80),), capabilities=_caps()),
+              (Provider("gamma", 0.20, 0.80), Provider("delta", 0.30, 1.00)), capabilities=_caps()),
         Model("ref-reason-1", "reasoning", "Reference Reasoning 1", "ref-reason",
               (Provider("alpha", 2.00, 8.00),), capabilities=_caps(reasoning=True, vision=True, logprobs=False)),
         Model("ref-vision-1", "vision", "Reference Vision 1", "ref-vision",
@@ -64,11 +81,16 @@ MODELS: dict[str, Model] = {
               (Provider("alpha", 15.00, 60.00),), supported_endpoints=("responses",),
               capabilities=_caps(vision=True, logprobs=False)),
         Model("ref-down-1", "unavailable", "Reference Down 1", "ref-text",
-              (Provider("gamma", 0.10, 0.30),), capabilities=_caps(), available=False),
+              (Provider("gamma", 0.10, 0.30, available=False), Provider("alpha", 0.12, 0.36, available=False)),
+              capabilities=_caps()),
     ]
 }
 
 ENDPOINTS = ("chat_completions", "responses")
+PROVIDERS = frozenset(p.name for m in MODELS.values() for p in m.providers)
+# Fixed per-provider latency and throughput: what `optimize: ttft` / `tps` rank by.
+TTFT_MS = {"alpha": 400, "beta": 250, "gamma": 150, "delta": 300}
+THROUGHPUT_TPS = {"alpha": 120, "beta": 60, "gamma": 90, "delta": 200}
 
 
 def cost_usd(provider: Provider, input_tokens: int, output_tokens: int) -> float:
@@ -87,22 +109,37 @@ def model_entry(model: Model) -> dict:
         "supported_endpoints": list(model.supported_endpoints),
         "providers": [
             {"name": p.name, "input_price": p.input_price, "output_price": p.output_price,
-             "data_policy": "no_training"}
+             "data_policy": p.data_policy}
             for p in model.providers
         ],
     }
 
 
-def model_list(endpoint: str = "chat_completions") -> dict:
+def model_list(endpoint: str = "chat_completions", faults: frozenset[str] = frozenset()) -> dict:
     """`GET /v1/models`: by default only chat-callable models (responses-only ones need ?endpoint=responses)."""
-    data = [model_entry(m) for m in MODELS.values() if endpoint in m.supported_endpoints]
+    data = []
+    for model in MODELS.values():
+        listed = model.supports(endpoint)
+        if "models_list_includes_responses_only" in faults and endpoint == "chat_completions":
+            listed = True  # the responses-only model shows up where chat clients look
+        if "models_responses_listing_incomplete" in faults and endpoint == "responses" \
+                and not model.supports("chat_completions"):
+            listed = False  # the responses-only model is missing where it belongs
+        if listed:
+            data.append(model_entry(model))
     return {"object": "list", "data": data}
 
 
-def directory(generated_at: int) -> dict:
+def directory(generated_at: int, faults: frozenset[str] = frozenset()) -> dict:
     """`GET /v1/directory/models`: a dict keyed by model id, one entry per provider."""
     models = {}
     for model in MODELS.values():
+        endpoints = list(model.supported_endpoints)
+        if "directory_claims_chat_for_responses_only" in faults and not model.supports("chat_completions"):
+            endpoints = ["chat_completions", *endpoints]
+        capabilities = dict(model.capabilities)
+        if "directory_claims_vision_falsely" in faults and model.id == "ref-text-2":
+            capabilities["vision"] = True
         models[model.id] = {
             "display_name": model.display_name,
             "family": model.family,
@@ -112,12 +149,13 @@ def directory(generated_at: int) -> dict:
                     "provider_model_id": p.provider_model_id(model.id),
                     "context_window": model.context_window,
                     "max_output_tokens": model.max_output_tokens,
-                    "supported_endpoints": list(model.supported_endpoints),
-                    "capabilities": dict(model.capabilities),
+                    "supported_endpoints": endpoints,
+                    "capabilities": capabilities,
                     "input_modalities": ["text", "image"] if model.capabilities["vision"] else ["text"],
                     "output_modalities": ["text"],
                     "tiers": [{"name": "standard", "input_price": p.input_price,
                                "output_price": p.output_price}],
+                    "data_policy": p.data_policy,
                 }
                 for p in model.providers
             ],

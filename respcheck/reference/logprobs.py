@@ -9,6 +9,7 @@ made up ("alt1", "alt2", ...), each 0.5 less likely than the one before.
 from __future__ import annotations
 
 from .engine import text_chunks
+from .errors import ApiError
 
 INCLUDE = "message.output_text.logprobs"
 
@@ -21,6 +22,13 @@ def wanted(body: dict, faults: frozenset[str]) -> int | None:
     if top is not None and "logprobs_ignore_include" in faults:
         return top
     return None
+
+
+def check_model(body: dict, model) -> None:
+    """A model without the logprobs capability refuses a request that asks for them."""
+    if INCLUDE in (body.get("include") or []) and not model.capabilities.get("logprobs"):
+        raise ApiError(400, "invalid_request_error", "logprobs_not_supported",
+                       f"The model '{model.id}' does not return token logprobs.", "include")
 
 
 def _logprob(index: int) -> float:

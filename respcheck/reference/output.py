@@ -32,6 +32,7 @@ def generate(parsed: ParsedRequest, model: Model, faults: frozenset[str]) -> Out
     request = parsed.body
     effort = reasoning.effort_for(request, model)
     image = vision.see(parsed.images, model, faults)
+    logprobs.check_model(request, model)
 
     instructions = None if "instructions_ignored" in faults else parsed.instructions
     messages = parsed.messages[-1:] if "history_dropped" in faults else parsed.messages

@@ -4,15 +4,16 @@ image URLs and the result of a tool call.
 Everything here raises `ApiError`; the order of the checks decides which error
 a request with several problems gets: unknown fields, model, types, features
 the gateway refuses by design, the input items, then tools, text.format and
-reasoning (their own modules). Checks that need the model (vision, reasoning
-support) come later, in `output.generate`.
+reasoning (their own modules). The `gateway` block's routing options are checked
+in `routing`. Checks that need the model (vision, reasoning, logprobs support)
+come later, in `output.generate`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import reasoning, structured, tools
+from . import reasoning, routing, structured, tools
 from .engine import Message
 from .errors import ApiError, invalid
 
@@ -75,6 +76,7 @@ def _not_allowed(param: str, message: str) -> ApiError:
 def parse_request(body: dict, faults: frozenset[str]) -> ParsedRequest:
     _check_fields(body, faults)
     models = _requested_models(body, faults)
+    routing.validate(body)
     if "input" not in body:
         raise invalid("missing_required_parameter", "Missing required parameter: 'input'.", "input")
     _check_types(body)
@@ -100,7 +102,9 @@ def _requested_models(body: dict, faults: frozenset[str]) -> list[str]:
         raise _bad_value("gateway", "'gateway' must be an object.")
     gateway_models = (gateway or {}).get("models")
     if "model" in body and gateway_models is not None:
-        raise _bad_value("gateway.models", "Send either 'model' or 'gateway.models', not both.")
+        if "model_and_gateway_models_accepted" not in faults:
+            raise _bad_value("gateway.models", "Send either 'model' or 'gateway.models', not both.")
+        gateway_models = None  # the fault: `model` wins, gateway.models is dropped
     if gateway_models is not None:
         if (not isinstance(gateway_models, list) or not gateway_models
                 or len(gateway_models) > MAX_GATEWAY_MODELS

@@ -1,10 +1,11 @@
 """From a validated request to the final Response object.
 
 `build_response` is the one place the final Response dict is made (its `output`
-comes from `output.generate`); `streaming` replays that dict as server-sent
-events, so streamed and plain answers agree. The body-level fault switches are
-applied at the end of it, in plain sight. The server's `PromptCache` is passed in
-so that cached input tokens can be reported.
+comes from `output.generate`, who serves it from `routing.route`); `streaming`
+replays that dict as server-sent events, and `chat` maps it to a chat
+completion, so streamed, plain and chat answers agree. The body-level fault
+switches are applied at the end of it, in plain sight. The server's
+`PromptCache` is passed in so that cached input tokens can be reported.
 """
 
 from __future__ import annotations
@@ -13,21 +14,19 @@ import secrets
 import time
 from datetime import datetime, timezone
 
-from . import engine, output, reasoning
+from . import engine, output, reasoning, routing
 from .cache import PromptCache, cached_tokens
-from .catalog import MODELS, Model, cost_usd
-from .errors import ApiError, invalid
+from .catalog import Model
+from .errors import ApiError
 from .request import ParsedRequest, parse_request
 from .streaming import reported_as_completed
-
-ROUTING_STRATEGY = "cost-focus"  # Auriko's default `gateway.routing.optimize`
 
 
 def prepare_response(body: dict, faults: frozenset[str], cache: PromptCache | None = None) -> dict:
     """Validate the request and build its final Response, whatever its status (a stream replays it)."""
     parsed = parse_request(body, faults)
-    model = resolve_model(parsed, faults)
-    return build_response(parsed, model, faults, cache)
+    chosen = routing.route(parsed, faults)
+    return build_response(parsed, chosen.model, faults, cache, chosen)
 
 
 def create_response(body: dict, faults: frozenset[str], cache: PromptCache | None = None) -> dict:
@@ -38,32 +37,22 @@ def create_response(body: dict, faults: frozenset[str], cache: PromptCache | Non
         raise ApiError(502, "api_error", error["code"], error["message"])
     if "truncation_reported_completed" in faults and response.get("status") == "incomplete":
         response = reported_as_completed(response)
+    if "routing_metadata_missing" in faults:
+        del response["routing_metadata"]
     return response
 
 
 def resolve_model(parsed: ParsedRequest, faults: frozenset[str]) -> Model:
-    """The requested model, or with gateway.models the first available one (routing comes later)."""
-    param = "model" if "model" in parsed.body else "gateway.models"
-    known = [MODELS[model_id] for model_id in parsed.models if model_id in MODELS]
-    if not known:
-        missing = parsed.models[0]
-        if "unknown_model_400" in faults:
-            raise invalid("invalid_parameter_value", f"Invalid model: '{missing}'.", param)
-        raise ApiError(404, "not_found_error", "model_not_found",
-                       f"The model '{missing}' does not exist.", param)
-    available = [model for model in known if model.available]
-    if available:
-        return available[0]
-    if "unavailable_model_200" in faults:
-        return known[0]
-    raise ApiError(503, "api_error", "no_provider_available",
-                   f"No provider is currently available for '{known[0].id}'.")
+    """The model that serves the request (see `routing.route`)."""
+    return routing.route(parsed, faults).model
 
 
 def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str],
-                   cache: PromptCache | None = None) -> dict:
+                   cache: PromptCache | None = None, chosen: routing.Route | None = None) -> dict:
+    """The Response of `model` (served as `chosen` decided; by default routed within that model)."""
     request = parsed.body
-    provider = model.cheapest_provider()
+    if chosen is None or chosen.model is not model:
+        chosen = routing.route(parsed, faults, only=model)
     out = output.generate(parsed, model, faults)
     status = out.status
     message = out.message
@@ -83,7 +72,7 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str],
         "created_at": now,
         "status": status,
         "completed_at": now if status == "completed" else None,
-        "model": model.id,
+        "model": chosen.reported_model,
         "output": out.items,
         "usage": usage,
         "error": {"code": "upstream_error", "message": engine.UPSTREAM_FAILURE_MESSAGE} if status == "failed" else None,
@@ -108,13 +97,7 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str],
         "background": False,
         "truncation": request.get("truncation") or "disabled",
         "service_tier": "default",
-        "routing_metadata": {
-            "provider": provider.name,
-            "provider_model_id": provider.provider_model_id(model.id),
-            "model_canonical": model.id,
-            "routing_strategy": ROUTING_STRATEGY,
-            "cost": {"usd": cost_usd(provider, usage["input_tokens"], usage["output_tokens"])},
-        },
+        "routing_metadata": chosen.metadata(usage["input_tokens"], usage["output_tokens"]),
     }
 
     # Body-level fault switches: each breaks one field and nothing else.

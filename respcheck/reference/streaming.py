@@ -50,8 +50,11 @@ def iter_events(response: dict, faults: Iterable[str] = frozenset()) -> Iterator
     if "stream_truncation_completed" in faults and response.get("status") == "incomplete":
         response = reported_as_completed(response)
 
-    snapshot = {**response, "status": "in_progress", "output": [], "usage": None,
-                "completed_at": None, "error": None, "incomplete_details": None}
+    # The snapshots describe a response still running: no usage yet, and no routing_metadata
+    # (its cost is not known before the end); the terminal event carries both.
+    snapshot = {key: value for key, value in response.items() if key != "routing_metadata"}
+    snapshot.update(status="in_progress", output=[], usage=None, completed_at=None, error=None,
+                    incomplete_details=None)
     created = {**snapshot, "status": "completed"} if "stream_created_usage" in faults else snapshot
     if "stream_first_event_wrong" not in faults:
         yield {"type": "response.created", "response": created}
@@ -77,6 +80,8 @@ def iter_events(response: dict, faults: Iterable[str] = frozenset()) -> Iterator
     terminal = response
     if "stream_usage_missing" in faults:
         terminal = {key: value for key, value in terminal.items() if key != "usage"}
+    if "stream_routing_metadata_missing" in faults:
+        terminal = {key: value for key, value in terminal.items() if key != "routing_metadata"}
     if "stream_completed_empty_output" in faults:
         terminal = {**terminal, "output": []}
     if "stream_error_not_failed" in faults and failed:

@@ -39,7 +39,7 @@ class FeatureRow:
             return "rejected as declared" if len(self.rejected) == len(self.passed) else "passed"
         if self.skipped:
             return "skipped"
-        return "not covered"
+        return "not run"
 
 
 class FeatureView:

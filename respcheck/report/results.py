@@ -1,0 +1,79 @@
+"""results.json: one record per case of a run, built from test reports only
+(outcome + user properties), so an xdist controller gets the same file as a
+single process. Regression diffs and the matrix are made from it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from .. import __version__
+
+OUTCOMES = ("passed", "failed", "skipped", "flaky", "xfailed", "xpassed", "error")
+
+
+class ResultsCollector:
+    def __init__(self):
+        self.cases: dict[str, dict] = {}
+        self.started = time.time()
+
+    def add(self, report) -> None:
+        props = dict(report.user_properties)
+        name = props.get("case_name")
+        if name is None:
+            return
+        record = self.cases.setdefault(name, {
+            "id": props.get("case_id"), "name": name, "area": props.get("area"), "feature": props.get("feature"),
+            "model": None, "endpoint": None, "outcome": None, "flaky": False, "retries": 0, "duration": 0.0,
+            "failures": [], "skip_reason": None, "transcript": None})
+        record["duration"] = round(record["duration"] + (report.duration or 0.0), 6)
+        for key in ("model", "endpoint", "transcript"):
+            if props.get(key):
+                record[key] = props[key]
+        if props.get("retries"):
+            record["retries"] = int(props["retries"])
+        record["flaky"] = props.get("flaky") == "true"
+        if props.get("failures"):
+            record["failures"] = json.loads(props["failures"])
+        if report.when == "setup" and report.outcome == "skipped":
+            record["outcome"] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+            record["skip_reason"] = _skip_reason(report)
+        elif report.when == "setup" and report.outcome == "failed":
+            record["outcome"] = "error"
+        elif report.when == "call":
+            if hasattr(report, "wasxfail"):
+                record["outcome"] = "xpassed" if report.outcome == "passed" else "xfailed"
+            else:
+                record["outcome"] = report.outcome
+        elif report.when == "teardown" and report.outcome == "failed" and record["outcome"] == "passed":
+            record["outcome"] = "error"
+
+    def document(self, profile: str, target: str) -> dict:
+        cases = sorted(self.cases.values(), key=lambda c: c["name"])
+        counts = dict.fromkeys(OUTCOMES, 0)
+        for case in cases:
+            outcome = case["outcome"] or "error"
+            counts["flaky" if outcome == "passed" and case["flaky"] else outcome] += 1
+        finished = time.time()
+        return {
+            "respcheck": __version__, "profile": profile, "target": target,
+            "started_at": _iso(self.started), "finished_at": _iso(finished),
+            "duration": round(finished - self.started, 3), "counts": counts, "cases": cases,
+        }
+
+    def write(self, directory: Path, document: dict) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / "results.json"
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+
+def _skip_reason(report) -> str | None:
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return None
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))

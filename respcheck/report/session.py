@@ -1,0 +1,94 @@
+"""Everything a run leaves behind, gathered from test reports and written at
+the end: results.json, the feature-support view, the feature × model matrix
+(Markdown and HTML), the regression diff against a baseline — and the exit
+code that `--fail-on` asks for. Workers of an xdist run only report; the
+controller (or the single process) writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .features import FeatureView
+from .results import ResultsCollector
+
+
+class RunReport:
+    def __init__(self, report_dir: str | None, baseline: str | None, fail_on: str):
+        self.dir = Path(report_dir) if report_dir else None
+        self.baseline = baseline
+        self.fail_on = fail_on
+        self.features = FeatureView()
+        self.results = ResultsCollector()
+        self.diff = None
+        self.written: list[Path] = []
+        self.error: str | None = None
+
+    # A plugin object: registered once per process.
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.features.add(report)
+        self.results.add(report)
+
+    @property
+    def has_cases(self) -> bool:
+        return bool(self.results.cases)
+
+    def finish(self, profile: str, target: str) -> None:
+        document = self.results.document(profile, target)
+        if self.dir is not None:
+            self.written.append(self.results.write(self.dir, document))
+            self.written.append(self.features.write(self.dir, profile, target))
+            self.written += _write_matrix(self.dir, document, profile)
+        if self.baseline:
+            from .diff import diff_runs, load_results, render_markdown
+
+            try:
+                self.diff = diff_runs(load_results(self.baseline), document)
+            except ValueError as exc:
+                self.error = f"--baseline: {exc}"
+                return
+            if self.dir is not None:
+                path = self.dir / "diff.md"
+                path.write_text(render_markdown(self.diff), encoding="utf-8")
+                self.written.append(path)
+
+    def exit_status(self, current: int) -> int:
+        """--fail-on regression: only new failures against the baseline fail the run."""
+        if self.error:
+            return pytest.ExitCode.USAGE_ERROR
+        if self.fail_on == "regression" and self.diff is not None and current == pytest.ExitCode.TESTS_FAILED:
+            return pytest.ExitCode.TESTS_FAILED if self.diff.has_regressions else pytest.ExitCode.OK
+        return current
+
+    def summary(self, terminal, profile: str) -> None:
+        terminal.section(f"respcheck feature support: profile {profile}")
+        for line in self.features.lines():
+            terminal.write_line(line)
+        matrix = self.features.matrix_lines()
+        if matrix:
+            terminal.section("respcheck model x feature matrix")
+            for line in matrix:
+                terminal.write_line(line)
+        if self.error:
+            terminal.write_line(f"respcheck: {self.error}", red=True)
+        if self.diff is not None:
+            from .diff import render_text
+
+            terminal.section("respcheck regression diff")
+            for line in render_text(self.diff):
+                terminal.write_line(line)
+        for path in self.written:
+            terminal.write_line(f"written: {path}")
+
+
+def _write_matrix(directory: Path, document: dict, profile: str) -> list[Path]:
+    try:
+        from .matrix import build_matrix, render_html, render_markdown
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return []
+    matrix = build_matrix(document)
+    md, html = directory / "matrix.md", directory / "matrix.html"
+    md.write_text(render_markdown(matrix), encoding="utf-8")
+    html.write_text(render_html(matrix, f"respcheck: profile {profile}"), encoding="utf-8")
+    return [md, html]
