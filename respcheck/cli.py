@@ -1,7 +1,8 @@
-"""The `respcheck` command: run the reference gateway, list its fault switches.
+"""The `respcheck` command: run the reference gateway, list its fault switches, compare two runs.
 
     respcheck serve [--host 127.0.0.1] [--port 8765] [--api-key KEY]... [--fault NAME]...
     respcheck faults [--json]
+    respcheck diff BASELINE CURRENT [--format markdown|text] [--output FILE] [--fail-on regression|any|never]
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def _parser() -> argparse.ArgumentParser:
 
     faults = commands.add_parser("faults", help="list the reference gateway's fault switches")
     faults.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    diff = commands.add_parser("diff", help="compare a run's results.json with a baseline run's")
+    diff.add_argument("baseline", help="the baseline run's results.json (or the directory holding it)")
+    diff.add_argument("current", help="the current run's results.json (or the directory holding it)")
+    diff.add_argument("--format", choices=("markdown", "text"), default="markdown",
+                      help="Markdown for a CI job summary (default) or compact text")
+    diff.add_argument("--output", metavar="FILE", help="write the report to FILE instead of printing it")
+    diff.add_argument("--fail-on", choices=("regression", "any", "never"), default="regression",
+                      help="exit 1 on new failures (default), on any failure in CURRENT, or never")
     return parser
 
 
@@ -81,6 +91,33 @@ def _list_faults(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from .report.diff import diff_runs, load_results, render_markdown, render_text
+
+    try:
+        baseline, current = load_results(args.baseline), load_results(args.current)
+    except ValueError as exc:
+        print(f"respcheck: {exc}", file=sys.stderr)
+        return 2
+    diff = diff_runs(baseline, current)
+    report = render_markdown(diff) if args.format == "markdown" else "\n".join(render_text(diff)) + "\n"
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as out:
+                out.write(report)
+        except OSError as exc:
+            print(f"respcheck: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(diff.summary_line())
+    else:
+        print(report, end="")
+    if args.fail_on == "regression":
+        return 1 if diff.has_regressions else 0
+    if args.fail_on == "any":
+        return 1 if diff.current_failures else 0
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -91,5 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "faults":
         return _list_faults(args)
+    if args.command == "diff":
+        return _diff(args)
     parser.print_help(sys.stderr)
     return 2

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from .jsonpath import MISSING
+from .concurrency import limiter
 from .sse import read_stream
 from .transport import bounded_transport, total_deadline
 
@@ -36,6 +37,7 @@ class Target:
     max_stream_bytes: int = 512 * 1024 * 1024
     rate_limit: float | None = None  # requests per second
     retry_after_budget: float = 60.0  # seconds of 429 Retry-After waits a run may spend
+    concurrency: int | None = None  # requests in flight across all xdist workers
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -104,6 +106,7 @@ class Client:
         self.target = target
         self._next_slot = 0.0
         self.retry_budget = target.retry_after_budget
+        self._slot = limiter(target.concurrency)
         self._http = httpx.Client(timeout=httpx.Timeout(target.timeout), follow_redirects=False, trust_env=False,
                                   transport=bounded_transport())
 
@@ -150,7 +153,8 @@ class Client:
         --retry-after-budget lasts; the wait is kept on the exchange."""
         waited = 0.0
         for _ in range(6):
-            exchange = attempt()
+            with self._slot():
+                exchange = attempt()
             wait = _retry_after(exchange) if exchange.status == 429 else None
             if wait is None or wait > self.retry_budget:
                 break

@@ -50,6 +50,8 @@ def add_options(parser: pytest.Parser) -> None:
                     help="With --discover: only these models of the directory.")
     group.addoption("--rate-limit", metavar="N", type=float, default=None,
                     help="At most N requests per second (per pytest process), so a real gateway is not flooded.")
+    group.addoption("--concurrency", metavar="N", type=int, default=None,
+                    help="At most N requests in flight to the target across all pytest-xdist workers (-n).")
     group.addoption("--retry-after-budget", metavar="S", type=float, default=60.0,
                     help="Seconds a run may spend waiting out 429 answers' Retry-After before retrying (default 60).")
     group.addoption("--report-dir", metavar="DIR", default="reports",
@@ -83,6 +85,7 @@ class RunSettings:
     show_secrets: bool = False
     rate_limit: float | None = None
     retry_after_budget: float = 60.0
+    concurrency: int | None = None
     stream_idle_timeout: float = 30.0
     stream_timeout: float = 300.0
     max_stream_events: int = 200_000
@@ -134,6 +137,8 @@ def resolve(config: pytest.Config) -> RunSettings:
     if timeout <= 0:
         raise UsageError("--request-timeout must be positive")
 
+    if opt.concurrency is not None and opt.concurrency <= 0:
+        raise UsageError("--concurrency must be a positive number of requests")
     if opt.rate_limit is not None and opt.rate_limit <= 0:
         raise UsageError("--rate-limit must be a positive number of requests per second")
     for name in ("stream_idle_timeout", "stream_timeout", "max_stream_events"):
@@ -146,4 +151,4 @@ def resolve(config: pytest.Config) -> RunSettings:
                        faults=list(opt.reference_fault), show_secrets=opt.show_secrets,
                        stream_idle_timeout=opt.stream_idle_timeout, stream_timeout=opt.stream_timeout,
                        max_stream_events=opt.max_stream_events, rate_limit=opt.rate_limit,
-                       retry_after_budget=opt.retry_after_budget)
+                       retry_after_budget=opt.retry_after_budget, concurrency=opt.concurrency)

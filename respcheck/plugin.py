@@ -38,6 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "respcheck: a respcheck conformance case")
     config.stash[SEEN_IDS] = {}
     report = RunReport(config.option.report_dir, config.option.baseline, config.option.fail_on)
+    if not hasattr(config, "workerinput"):
+        report.clear_transcripts()
     config.stash[REPORT] = report
     config.pluginmanager.register(report, "respcheck-report")
 

@@ -49,7 +49,8 @@ class TargetSession:
                         embedded=self.embedded, stream_idle_timeout=self.settings.stream_idle_timeout,
                         stream_timeout=self.settings.stream_timeout,
                         max_stream_events=self.settings.max_stream_events, rate_limit=self.settings.rate_limit,
-                        retry_after_budget=self.settings.retry_after_budget)
+                        retry_after_budget=self.settings.retry_after_budget,
+                        concurrency=self.settings.concurrency)
         self.client = Client(target)
         return self.client
 

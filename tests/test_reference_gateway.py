@@ -15,7 +15,7 @@ from openai.types.responses import Response
 from respcheck.cli import main
 from respcheck.reference import DEFAULT_API_KEY, FAULTS, ReferenceServer, create_app
 from respcheck.reference.engine import DEFAULT_ANSWER, UNKNOWN_CODE_WORD, answer, count_tokens
-from respcheck.reference.faults import FEATURE_AREAS, validate_faults
+from respcheck.reference.faults import FEATURE_AREAS, GATEWAY_AREAS, validate_faults
 
 OK_BODY = {"model": "ref-text-1", "input": "hello there"}
 CODE_WORD_CHAT = [
@@ -261,12 +261,12 @@ def test_directory(http, server):
     text1 = directory["models"]["ref-text-1"]
     assert text1["display_name"] and text1["family"] == "ref-text"
     prices = {p["provider"]: (p["tiers"][0]["input_price"], p["tiers"][0]["output_price"]) for p in text1["providers"]}
-    assert prices == {"alpha": (0.50, 1.50), "beta": (0.40, 1.20)}
+    assert prices == {"alpha": (0.50, 1.50), "beta": (0.40, 1.20), "gamma": (0.45, 1.30)}
     for provider in text1["providers"]:
         assert provider["provider_model_id"] == f"{provider['provider']}/ref-text-1"
         assert provider["supported_endpoints"] == ["chat_completions", "responses"]
         assert all(isinstance(v, bool) for v in provider["capabilities"].values())
-        assert provider["tiers"][0]["name"] == "standard"
+        assert provider["tiers"][0]["name"] == "standard" and provider["data_policy"] == "no_training"
     pro = directory["models"]["ref-pro-1"]["providers"][0]
     assert pro["supported_endpoints"] == ["responses"]
     assert directory["models"]["ref-vision-1"]["providers"][0]["capabilities"]["vision"] is True
@@ -299,8 +299,9 @@ def _succeeded(resp) -> bool:
 # fault -> (probe request, "is broken" predicate). Each predicate is narrow on purpose: on a
 # gateway with any *other* single fault it must stay False, which proves the switches are
 # independent (see test_fault_breaks_only_its_own_probe). The stream faults have their own
-# table in test_reference_streaming.py, the feature faults theirs in test_reference_features.py;
-# here they must leave every one of these probes alone.
+# table in test_reference_streaming.py, the feature faults theirs in test_reference_features.py, the
+# chat, routing and model-endpoint faults theirs in test_reference_routing.py; here they must leave
+# every one of these probes alone.
 FAULT_PROBES = {
     "success_status_202": (_ok(), lambda r: r.status_code == 202),
     "json_content_type_wrong": (_ok(), lambda r: not r.headers["content-type"].startswith("application/json")),
@@ -327,7 +328,6 @@ FAULT_PROBES = {
     "unknown_model_400": (UNKNOWN_MODEL, lambda r: r.status_code == 400),
     "unknown_field_ignored": (_ok(colour="blue"), _succeeded),
     "auth_ignored": ({"body": OK_BODY, "key": None}, _succeeded),
-    "unavailable_model_200": (_ok(model="ref-down-1"), _succeeded),
     "store_accepted": (_ok(store=True), _succeeded),
     "previous_response_id_ignored": (_ok(previous_response_id="resp_0123"), _succeeded),
     "background_accepted": (_ok(background=True), _succeeded),
@@ -344,9 +344,10 @@ STREAM_AREA = "streaming"
 
 
 def test_fault_table_covers_every_fault():
-    # Feature faults (tools, structured output, ...) have their table in test_reference_features.py.
-    assert set(FAULT_PROBES) == {name for name, fault in FAULTS.items()
-                                 if fault.area != STREAM_AREA and fault.area not in FEATURE_AREAS}
+    # Feature faults (tools, structured output, ...) have their table in test_reference_features.py,
+    # chat / routing / model-endpoint faults theirs in test_reference_routing.py.
+    assert set(FAULT_PROBES) == {name for name, fault in FAULTS.items() if fault.area != STREAM_AREA
+                                 and fault.area not in FEATURE_AREAS | GATEWAY_AREAS}
     for name, fault in FAULTS.items():
         assert fault.name == name and fault.rule and fault.area
         assert fault.description and "\n" not in fault.description

@@ -1,8 +1,10 @@
 """The reference gateway as a Starlette app: routing, auth and body reading only.
 
 The work happens in `responses` (POST /v1/responses), `streaming` (its
-`stream: true` form), `catalog` (the model endpoints), `assets` (the images
-served at /v1/assets/, without auth) and `errors` (every non-2xx body).
+`stream: true` form), `chat` and `chat_streaming` (POST /v1/chat/completions,
+mapped onto the same code), `routing` (who serves), `catalog` (the model
+endpoints), `assets` (the images served at /v1/assets/, without auth) and
+`errors` (every non-2xx body).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from starlette.routing import Route
 from . import catalog
 from .assets import ASSETS
 from .cache import PromptCache
+from .chat import create_chat_completion
+from .chat import prepare as prepare_chat
+from .chat_streaming import chat_stream_response
 from .errors import ApiError, api_error_response, error_response, invalid
 from .faults import validate_faults
 from .responses import create_response, prepare_response
@@ -101,6 +106,17 @@ async def post_response(request: Request) -> Response:
     return _json(request, body, status=status)
 
 
+async def post_chat_completion(request: Request) -> Response:
+    _authorize(request)
+    body = await _json_object(request)
+    cache = request.app.state.prompt_cache
+    if body.get("stream") is True:
+        # Validation errors are raised here, before the first byte: plain JSON, not SSE.
+        response = prepare_chat(body, _faults(request), cache)
+        return chat_stream_response(response, body, _faults(request), request.app.state.stopping)
+    return _json(request, create_chat_completion(body, _faults(request), cache))
+
+
 async def get_asset(request: Request) -> Response:
     """The gateway's own images (no auth: providers fetch them), the one place image URLs resolve to."""
     name = request.path_params["name"]
@@ -115,13 +131,13 @@ async def list_models(request: Request) -> Response:
     if endpoint not in catalog.ENDPOINTS:
         raise invalid("invalid_parameter_value",
                       f"'endpoint' must be one of {', '.join(catalog.ENDPOINTS)}.", "endpoint")
-    return _json(request, catalog.model_list(endpoint))
+    return _json(request, catalog.model_list(endpoint, _faults(request)))
 
 
 async def get_model(request: Request) -> Response:
     _authorize(request)
     model = catalog.MODELS.get(request.path_params["model_id"])
-    if model is None:
+    if model is None or "model_entry_404" in _faults(request):
         raise ApiError(404, "not_found_error", "model_not_found",
                        f"The model '{request.path_params['model_id']}' does not exist.", "model")
     return _json(request, catalog.model_entry(model))
@@ -129,7 +145,7 @@ async def get_model(request: Request) -> Response:
 
 async def model_directory(request: Request) -> Response:
     _authorize(request)
-    return _json(request, catalog.directory(generated_at=int(time.time())))
+    return _json(request, catalog.directory(int(time.time()), _faults(request)))
 
 
 async def _on_api_error(request: Request, exc: ApiError) -> Response:
@@ -159,6 +175,7 @@ def create_app(api_keys: Iterable[str] = (DEFAULT_API_KEY,), faults: Iterable[st
     app = Starlette(
         routes=[
             Route("/v1/responses", post_response, methods=["POST"]),
+            Route("/v1/chat/completions", post_chat_completion, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
             Route("/v1/directory/models", model_directory, methods=["GET"]),

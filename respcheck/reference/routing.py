@@ -194,8 +194,11 @@ def needs(parsed) -> set[str]:
 
 
 def _no_provider(model: Model) -> ApiError:
-    return ApiError(503, "api_error", "no_provider_available",
-                    f"No provider is currently available for '{model.id}' within the routing constraints.")
+    if not model.available:
+        message = f"No provider is currently available for '{model.id}'."
+    else:
+        message = f"No provider of '{model.id}' is left within gateway.routing providers / exclude_providers."
+    return ApiError(503, "api_error", "no_provider_available", message)
 
 
 def route(parsed, faults: frozenset[str], endpoint: str = "responses", only: Model | None = None) -> Route:

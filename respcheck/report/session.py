@@ -25,6 +25,13 @@ class RunReport:
         self.written: list[Path] = []
         self.error: str | None = None
 
+    def clear_transcripts(self) -> None:
+        """Transcripts of an earlier run would pass for this one's."""
+        folder = self.dir / "transcripts" if self.dir is not None else None
+        if folder is not None and folder.is_dir():
+            for old in folder.glob("*.txt"):
+                old.unlink()
+
     # A plugin object: registered once per process.
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.features.add(report)
