@@ -102,13 +102,13 @@ class Exchange:
 class Client:
     """One pooled connection set per run."""
 
-    def __init__(self, target: Target):
+    def __init__(self, target: Target, transport: httpx.BaseTransport | None = None):
         self.target = target
         self._next_slot = 0.0
         self.retry_budget = target.retry_after_budget
         self._slot = limiter(target.concurrency)
         self._http = httpx.Client(timeout=httpx.Timeout(target.timeout), follow_redirects=False, trust_env=False,
-                                  transport=bounded_transport())
+                                  transport=transport if transport is not None else bounded_transport())
 
     def close(self) -> None:
         self._http.close()

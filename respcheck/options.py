@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import pytest
@@ -54,6 +55,10 @@ def add_options(parser: pytest.Parser) -> None:
                     help="At most N requests in flight to the target across all pytest-xdist workers (-n).")
     group.addoption("--retry-after-budget", metavar="S", type=float, default=60.0,
                     help="Seconds a run may spend waiting out 429 answers' Retry-After before retrying (default 60).")
+    group.addoption("--record", metavar="DIR", default=None,
+                    help="Store every exchange of the run (requests and raw answers, keys masked) under DIR.")
+    group.addoption("--replay", metavar="DIR", default=None,
+                    help="Answer every request from a --record recording: the checks run again offline.")
     group.addoption("--report-dir", metavar="DIR", default="reports",
                     help="Where run reports are written: results.json, feature-support.json, matrix.md/.html, "
                          "diff.md, transcripts/ of failed cases (default reports/; '' for none).")
@@ -86,6 +91,8 @@ class RunSettings:
     rate_limit: float | None = None
     retry_after_budget: float = 60.0
     concurrency: int | None = None
+    record_dir: str | None = None
+    replay_dir: str | None = None
     stream_idle_timeout: float = 30.0
     stream_timeout: float = 300.0
     max_stream_events: int = 200_000
@@ -137,6 +144,10 @@ def resolve(config: pytest.Config) -> RunSettings:
     if timeout <= 0:
         raise UsageError("--request-timeout must be positive")
 
+    if opt.record and opt.replay:
+        raise UsageError("--record and --replay exclude each other")
+    if opt.replay and not Path(opt.replay).is_dir():
+        raise UsageError(f"--replay {opt.replay!r}: no such recording directory")
     if opt.concurrency is not None and opt.concurrency <= 0:
         raise UsageError("--concurrency must be a positive number of requests")
     if opt.rate_limit is not None and opt.rate_limit <= 0:
@@ -151,4 +162,5 @@ def resolve(config: pytest.Config) -> RunSettings:
                        faults=list(opt.reference_fault), show_secrets=opt.show_secrets,
                        stream_idle_timeout=opt.stream_idle_timeout, stream_timeout=opt.stream_timeout,
                        max_stream_events=opt.max_stream_events, rate_limit=opt.rate_limit,
-                       retry_after_budget=opt.retry_after_budget, concurrency=opt.concurrency)
+                       retry_after_budget=opt.retry_after_budget, concurrency=opt.concurrency,
+                       record_dir=opt.record, replay_dir=opt.replay)

@@ -14,6 +14,7 @@ import pytest
 from .case import Case, CaseError, load_case_file
 from .discover import CLAIMS, Planned
 from .onboarding import discover_items, label_broken_claim
+from .recording import clear_recording
 from .options import RunSettings, UsageError, add_options, resolve
 from .report.allure import attach_to_allure
 from .report.session import RunReport
@@ -40,6 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
     report = RunReport(config.option.report_dir, config.option.baseline, config.option.fail_on)
     if not hasattr(config, "workerinput"):
         report.clear_transcripts()
+        if config.option.record:
+            clear_recording(Path(config.option.record))
     config.stash[REPORT] = report
     config.pluginmanager.register(report, "respcheck-report")
 
@@ -138,6 +141,9 @@ class CaseItem(pytest.Item):
     def setup(self) -> None:
         settings = _settings(self.config)
         profile = settings.profile
+        model = self._models().get((self.case.models or ("text",))[0])
+        if model:  # known before any skip, so a skipped case still has its matrix column
+            self.user_properties.append(("model", model))
         override = profile.cases.get(self.case.id, {})
         if "skip" in override:
             pytest.skip(f"profile {profile.name!r}: {override['skip']}")
@@ -198,9 +204,6 @@ class CaseItem(pytest.Item):
             props.append(("rejected", "true"))
         if any(s.exchange is not None and s.exchange.streamed for s in run.steps):
             props.append(("streamed", "true"))
-        model = self._models().get((self.case.models or ("text",))[0])
-        if model:
-            props.append(("model", model))
         if retries:
             props.append(("retries", str(retries)))
             if not run.failures:
@@ -278,6 +281,8 @@ def _announce(config: pytest.Config, settings: RunSettings, base_url: str) -> No
     if reporter is None:
         return
     where = "embedded reference gateway at " if settings.base_url is None else ""
+    if settings.replay_dir:
+        where = f"a replay of {settings.replay_dir} (offline), as "
     faults = f", faults: {', '.join(settings.faults)}" if settings.faults else ""
     reporter.write_line(f"respcheck: profile {settings.profile.name}, target {where}{base_url}{faults}")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from .client import Client, Target
+from .recording import wrap_client_transport
 from .transport import bounded_transport, total_deadline
 from .options import RunSettings, UsageError
 from .report.secrets import Masker, secret_header_values
@@ -33,7 +34,9 @@ class TargetSession:
         if self.client is not None:
             return self.client
         base_url = self.settings.base_url
-        if base_url is None:
+        if self.replaying:
+            base_url = base_url or "http://replay.invalid/v1"  # host and port do not matter to a replay
+        elif base_url is None:
             from .reference import ReferenceServer
             from .reference.faults import validate_faults
 
@@ -51,12 +54,21 @@ class TargetSession:
                         max_stream_events=self.settings.max_stream_events, rate_limit=self.settings.rate_limit,
                         retry_after_budget=self.settings.retry_after_budget,
                         concurrency=self.settings.concurrency)
-        self.client = Client(target)
+        secrets = [self.settings.api_key or ""] + secret_header_values(self.settings.headers)
+        transport = wrap_client_transport(bounded_transport(), record_dir=self.settings.record_dir,
+                                          replay_dir=self.settings.replay_dir, secrets=secrets)
+        self.client = Client(target, transport=transport)
         return self.client
+
+    @property
+    def replaying(self) -> bool:
+        return bool(self.settings.replay_dir)
 
     def probe(self) -> None:
         """Any HTTP answer (even 401 or 404) means the target is there."""
         client = self.start()
+        if self.replaying:
+            return  # offline: the recording is the target
         url = client.target.url("/models")
         timeout = min(client.target.timeout, 10.0)
         try:

@@ -13,8 +13,14 @@ import httpx
 import pytest
 
 from respcheck.recording import (
-    RecordingTransport, ReplayTransport, clear_recording, exchange_files, read_chunks, replace_across_chunks,
-    wrap_client_transport, write_index,
+    RecordingTransport,
+    ReplayTransport,
+    clear_recording,
+    exchange_files,
+    read_chunks,
+    replace_across_chunks,
+    wrap_client_transport,
+    write_index,
 )
 from respcheck.reference import DEFAULT_API_KEY, ReferenceServer
 from respcheck.transport import bounded_transport
@@ -229,8 +235,7 @@ def test_a_cut_stream_is_recorded_incomplete_and_replayed_as_cut(tmp_path):
         seen = []
         with pytest.raises(httpx.RemoteProtocolError), \
                 client.stream("POST", base + "/responses", json=body, headers=AUTH) as response:
-            for chunk in response.iter_raw():
-                seen.append(chunk)
+            seen.extend(response.iter_raw())
     record = json.loads(exchange_files(tmp_path)[0].read_text())
     assert record["response"]["complete"] is False
     assert record["response"]["error"]["type"] == "RemoteProtocolError"
@@ -238,16 +243,15 @@ def test_a_cut_stream_is_recorded_incomplete_and_replayed_as_cut(tmp_path):
         replayed = []
         with pytest.raises(httpx.RemoteProtocolError, match=r"^\(recorded\) "), \
                 client.stream("POST", base + "/responses", json=body, headers=AUTH) as response:
-            for chunk in response.iter_raw():
-                replayed.append(chunk)
+            replayed.extend(response.iter_raw())
     assert replayed == seen and seen
 
 
 def test_an_early_close_is_recorded_incomplete(tmp_path):
-    with ReferenceServer() as server, recorder(tmp_path) as client:
-        with client.stream("POST", server.base_url + "/responses", headers=AUTH,
-                           json={"model": "ref-text-1", "input": LONG, "stream": True}) as response:
-            first = next(response.iter_raw())
+    with ReferenceServer() as server, recorder(tmp_path) as client, \
+            client.stream("POST", server.base_url + "/responses", headers=AUTH,
+                          json={"model": "ref-text-1", "input": LONG, "stream": True}) as response:
+        first = next(response.iter_raw())
     record = json.loads(exchange_files(tmp_path)[0].read_text())
     assert record["response"]["complete"] is False and record["response"]["error"] is None
     assert base64.b64decode(record["response"]["chunks"][0]["data_b64"]) == first

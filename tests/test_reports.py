@@ -198,3 +198,25 @@ def test_junit_properties(sandbox):
     xml = junit.read_text()
     assert 'name="case_id" value="demo.pong"' in xml and 'name="feature" value="Text completions"' in xml
     assert 'name="model" value="ref-text-1"' in xml
+
+
+def test_record_then_replay_offline(sandbox):
+    recording = sandbox.path / "rec"
+    first = run(sandbox, "--record", str(recording), "--reference-fault", "text_empty")
+    first.assert_outcomes(passed=1, failed=1)
+    assert SECRET.encode() not in all_report_bytes(recording)
+    before = {c["name"]: (c["outcome"], [f["rule"] for f in c["failures"]]) for c in results(sandbox)["cases"]}
+    # No gateway now: every answer comes from the recording, and the checks give the same verdicts.
+    again = run(sandbox, "--replay", str(recording))
+    again.assert_outcomes(passed=1, failed=1)
+    again.stdout.fnmatch_lines(["respcheck: profile reference, target a replay of *rec (offline)*"])
+    after = {c["name"]: (c["outcome"], [f["rule"] for f in c["failures"]]) for c in results(sandbox)["cases"]}
+    assert after == before
+
+
+def test_replay_miss_is_a_readable_failure(sandbox):
+    recording = sandbox.path / "rec"
+    run(sandbox, "--record", str(recording), "-k", "error").assert_outcomes(passed=1, deselected=1)
+    result = run(sandbox, "--replay", str(recording), "-k", "pong")
+    result.assert_outcomes(failed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*[[]transport[]]*no recorded exchange for POST /v1/responses*"])
