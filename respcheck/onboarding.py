@@ -9,7 +9,8 @@ from .options import UsageError
 from .runner import CaseRun
 
 ONBOARDING_TAG = "onboarding"
-ALSO_RUN_TAG = "models"  # the listing/directory cases run once, beside the per-model items
+ALSO_RUN_TAG = "models"
+ENDPOINT_CODES = {"response_api_only", "no_responses_endpoint", "no_compatible_endpoint"}  # the listing/directory cases run once, beside the per-model items
 
 
 def discover_items(items: list, target, only: str | None, item_class) -> list:
@@ -48,9 +49,14 @@ def label_broken_claim(run: CaseRun, planned: Planned) -> None:
     much as the model's: say so first, as its own rule."""
     if not run.failures or planned.expect_override is not None:
         return
-    refused = [s.exchange.status for s in run.steps if s.exchange is not None and (s.exchange.status or 0) >= 400]
+    refused = [s.exchange for s in run.steps if s.exchange is not None and (s.exchange.status or 0) >= 400]
     if not refused:
         return
-    rule = claim_rule(planned.claims)
+    body = refused[-1].json
+    code = body.get("error", {}).get("code") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    # An endpoint refusal (response_api_only, 404/405) breaks the endpoint claim, whatever else was claimed.
+    endpoint_refusal = code in ENDPOINT_CODES or refused[-1].status in (404, 405)
+    rule = "models.endpoints" if endpoint_refusal else claim_rule(planned.claims)
     run.failures.insert(0, Failure(rule, f"the directory claims {', '.join(planned.claims)} for {planned.model}, "
-                                         f"but the request was refused with HTTP {refused[-1]}"))
+                                         f"but the request was refused with HTTP {refused[-1].status}"
+                                         + (f" ({code})" if code else "")))

@@ -133,7 +133,7 @@ class CaseItem(pytest.Item):
         self.discovered = discovered  # set for items --discover made for one model of the directory
         self.case_run: CaseRun | None = None
         self.user_properties.append(("case_id", case.id))
-        self.user_properties.append(("case_name", case.name))
+        self.user_properties.append(("case_name", self.name))  # "<case>[matrix]", or "...@model" with --discover
         self.user_properties.append(("area", case.area))
         if case.feature:
             self.user_properties.append(("feature", case.feature))

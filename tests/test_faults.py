@@ -14,10 +14,15 @@ OK, ERR, ALL = "cases with a 2xx answer", "cases with an error answer", "every c
 STREAMED = "cases that read a stream"
 OK_JSON = "cases with a 2xx JSON answer (not a stream)"
 OK_MESSAGE = "cases whose 2xx answer holds a message item"
+CHAT_OK = "chat cases with a 2xx answer"
+CHAT_STREAMED = "chat cases that read a stream"
+ROUTED = "cases with a 2xx non-streamed answer on either endpoint"
+JSON_ANY = "cases with a 2xx JSON answer on any endpoint"
+ROUTED_STREAMS = "cases that read a stream on either endpoint"
 STREAMED_MESSAGE = "cases that read a stream holding a message item"
 # The failure stream stops mid-item: it has no .done events to spoil, and a
 # failed response is not held to report usage.
-NOT_FAILED = frozenset({"streaming.error"})
+NOT_FAILED = frozenset({"streaming.error", "chat.stream_error"})
 
 ERROR_PARAM_CASES = {
     "responses.errors.unknown_field", "responses.errors.missing_model", "responses.errors.missing_input",
@@ -27,8 +32,9 @@ ERROR_PARAM_CASES = {
 FIRST_STEP_MESSAGE = frozenset({"responses.state.previous_response_id"})
 TOOL_CALL_CASES = frozenset({
     "tools.call.auto", "tools.choice.forced", "tools.choice.required", "tools.parallel.allowed",
-    "tools.parallel.disabled", "tools.round_trip",
+    "tools.parallel.disabled", "tools.round_trip", "parity.tool_call",
 })
+PARITY = frozenset({"parity.text_and_usage", "parity.tool_call"})
 TEXT_CASES = frozenset({
     "responses.text.string_input", "responses.text.message_items", "responses.text.easy_message",
     "responses.text.multi_turn", "responses.text.instructions", "responses.text.store_false",
@@ -65,7 +71,7 @@ EXPECTED = {
     "unknown_model_400": Expect("status", only("responses.errors.unknown_model")),
     "unknown_field_ignored": Expect("status", only("responses.errors.unknown_field")),
     "auth_ignored": Expect("status", only("auth.missing_key", "auth.invalid_key")),
-    "instructions_ignored": Expect("output.text", only("responses.text.instructions")),
+    "instructions_ignored": Expect("output.text", only("responses.text.instructions", "parity.text_and_usage")),
     "history_dropped": Expect("output.text", only("responses.text.multi_turn")),
     "metadata_dropped": Expect("field", only("responses.text.metadata_echo")),
     # Every case that reads the answer's text sees it, through whichever rule reads it.
@@ -73,7 +79,8 @@ EXPECTED = {
                          also=frozenset({"field", "output.items", "structured.schema", "structured.json"}),
                          exclude=frozenset({  # these read usage, metadata, logprobs or item kinds, not the text
                              "caching.repeat_prompt", "logprobs.without_include", "responses.text.metadata_echo",
-                             "streaming.error", "tools.choice.none"})),
+                             "streaming.error", "tools.choice.none", "routing.optimize_cost", "routing.pool",
+                             "routing.providers"})),
     "empty_output": Expect("response.output_empty", OK, exclude=frozenset({
         "streaming.error", "streaming.truncation", "responses.truncation.max_output_tokens"})),
     "response_id_unprefixed": Expect("response.schema", OK),
@@ -81,10 +88,10 @@ EXPECTED = {
     "object_wrong": Expect("response.schema", OK),
     "content_string": Expect("response.schema", OK_MESSAGE, plus=FIRST_STEP_MESSAGE),
     "role_wrong": Expect("response.schema", OK_MESSAGE, plus=FIRST_STEP_MESSAGE),
-    "json_content_type_wrong": Expect("content_type", OK_JSON, plus=frozenset({"tools.round_trip[stream=true]"})),
+    "json_content_type_wrong": Expect("content_type", JSON_ANY, plus=frozenset({"tools.round_trip[stream=true]"})),
     "request_id_missing": Expect("request_id", ALL),
     "missing_model_400_wrong_param": Expect("error.param", only("responses.errors.missing_model")),
-    "unavailable_model_200": Expect("status", only("responses.errors.unavailable_model")),
+    "unavailable_model_200": Expect("status", only("responses.errors.unavailable_model", "routing.no_fallbacks")),
     # -- streams ---------------------------------------------------------------
     "stream_seq_missing": Expect("stream.sequence_number", STREAMED_MESSAGE, also=frozenset({"stream.event_schema"})),
     "stream_seq_duplicate": Expect("stream.sequence_number", STREAMED),
@@ -115,9 +122,7 @@ EXPECTED = {
     "stream_unknown_event": Expect("stream.unknown_event", STREAMED),
     "stream_created_usage": Expect("stream.lifecycle", STREAMED),
     # -- features ----------------------------------------------------------------
-    "tools_dropped": Expect("output.items", only("tools.call.auto", "tools.choice.forced", "tools.choice.required",
-                                                 "tools.parallel.allowed", "tools.parallel.disabled", "tools.round_trip"),
-                            also=frozenset({"tool.choice"})),
+    "tools_dropped": Expect("output.items", TOOL_CALL_CASES, also=frozenset({"tool.choice", "field"})),
     "tool_choice_none_ignored": Expect("tool.choice", only("tools.choice.none"), also=frozenset({"output.items"})),
     "tool_choice_forced_ignored": Expect("tool.choice", only("tools.choice.forced"), also=frozenset({"output.items"})),
     "tool_required_ignored": Expect("tool.choice", only("tools.choice.required"), also=frozenset({"output.items"})),
@@ -148,6 +153,41 @@ EXPECTED = {
     "truncation_reported_completed": Expect("field", only("responses.truncation.max_output_tokens")),
     "truncation_usage_missing": Expect("usage.present", only("responses.truncation.max_output_tokens",
                                                              "streaming.truncation")),
+    # -- chat ---------------------------------------------------------------------
+    "chat_usage_total_wrong": Expect("chat.usage.total", CHAT_OK, plus=PARITY, exclude=NOT_FAILED),
+    "chat_tool_call_flat": Expect("chat.schema", only("chat.tools[stream=false]", "chat.tool_round_trip",
+                                                      "parity.tool_call")),
+    "chat_tool_arguments_invalid": Expect("chat.tool_arguments", only("chat.tools", "chat.tool_round_trip",
+                                                                      "parity.tool_call")),
+    "chat_tool_result_ignored": Expect("output.text", only("chat.tool_round_trip")),
+    "chat_response_format_ignored": Expect("structured.schema", only("chat.response_format")),
+    "chat_vision_dropped": Expect("output.text", only("chat.vision")),
+    "chat_reasoning_effort_dropped": Expect("field", only("chat.reasoning_effort")),
+    "chat_stream_no_done": Expect("chat.stream.done", CHAT_STREAMED, exclude=NOT_FAILED),
+    "chat_stream_no_finish_reason": Expect("chat.stream.finish_reason", CHAT_STREAMED, exclude=NOT_FAILED),
+    "chat_stream_no_usage_chunk": Expect("chat.stream.usage", CHAT_STREAMED, exclude=NOT_FAILED),
+    "chat_stream_error_as_event": Expect("chat.stream.error", only("chat.stream_error")),
+    "chat_stream_tool_index_wrong": Expect("chat.stream.tool_calls", only("chat.tools[stream=true]")),
+    "chat_chunk_object_wrong": Expect("chat.stream.chunk_schema", CHAT_STREAMED),
+    "chat_stream_text_differs": Expect("output.text", only("chat.text[stream=true]", "chat.response_format[stream=true]")),
+    "response_api_only_served": Expect("status", only("chat.responses_only_model")),
+    "response_api_only_wrong_code": Expect("error.code", only("chat.responses_only_model")),
+    # -- routing --------------------------------------------------------------------
+    "fallback_not_followed": Expect("status", only("routing.fallback", "routing.fallback_chat")),
+    # Only the case knows which model should have served: its field check catches the lie.
+    "fallback_reports_requested_model": Expect("field", only("routing.fallback", "routing.fallback_chat"),
+                                               also=frozenset({"routing.model"})),
+    "allow_fallbacks_ignored": Expect("status", only("routing.no_fallbacks")),
+    "optimize_cost_ignored": Expect("routing.cheapest", only("routing.optimize_cost", "routing.optimize_cost_chat")),
+    "providers_ignored": Expect("routing.providers", only("routing.providers")),
+    "exclude_providers_ignored": Expect("routing.providers", only("routing.providers")),
+    "routing_metadata_missing": Expect("routing.metadata", ROUTED, plus=frozenset({"tools.round_trip[stream=true]"})),
+    "stream_routing_metadata_missing": Expect("routing.metadata", ROUTED_STREAMS, exclude=NOT_FAILED),
+    "model_and_gateway_models_accepted": Expect("status", only("responses.errors.model_and_gateway_models")),
+    # -- models -------------------------------------------------------------------------
+    "models_list_includes_responses_only": Expect("models.listing", only("models.listings_agree")),
+    "models_responses_listing_incomplete": Expect("models.listing", only("models.listings_agree")),
+    "model_entry_404": Expect("status", only("models.get_one", "models.responses_only_listed")),
 }
 
 
@@ -159,6 +199,7 @@ class Outcome:
     text: str
     streamed: bool = False
     output_types: tuple = ()
+    endpoint: str = ""  # of the last step, e.g. "POST /responses"
 
 
 def run_suite(pytester: pytest.Pytester, repo, *args: str) -> dict[str, Outcome]:
@@ -179,7 +220,8 @@ def run_suite(pytester: pytest.Pytester, repo, *args: str) -> dict[str, Outcome]
                 rules=set(filter(None, props.get("failed_rules", "").split(","))),
                 statuses=[int(s) for s in props.get("http_statuses", "").split(",") if s],
                 text=report.longreprtext, streamed=props.get("streamed") == "true",
-                output_types=tuple(filter(None, props.get("output_types", "").split(","))))
+                output_types=tuple(filter(None, props.get("output_types", "").split(","))),
+                endpoint=props.get("endpoint", ""))
     return outcomes
 
 
@@ -197,9 +239,10 @@ def clean_run(pytester, repo):
 
 
 def test_every_fault_has_an_expectation():
-    assert set(EXPECTED) == set(FAULTS), "each fault switch needs a row in EXPECTED (and vice versa)"
+    rows = {**EXPECTED, **DISCOVER_EXPECTED}
+    assert set(rows) == set(FAULTS), "each fault switch needs a row in EXPECTED or DISCOVER_EXPECTED (and vice versa)"
     for name, fault in FAULTS.items():
-        assert fault.rule == EXPECTED[name].rule, f"{name}: faults.py says {fault.rule!r}, the checks report {EXPECTED[name].rule!r}"
+        assert fault.rule == rows[name].rule, f"{name}: faults.py says {fault.rule!r}, the checks report {rows[name].rule!r}"
 
 
 def test_clean_reference_gateway_passes_every_case(clean_run):
@@ -217,19 +260,32 @@ def _expected_ids(expect: Expect, clean: dict[str, Outcome]) -> set:
 
 def _selected(expect: Expect, clean: dict[str, Outcome]) -> set:
     if expect.cases == OK:
-        return {cid for cid, o in clean.items() if any(200 <= s < 300 for s in o.statuses)}
+        return {cid for cid, o in clean.items() if o.endpoint == "POST /responses" and any(200 <= s < 300 for s in o.statuses)}
     if expect.cases == ERR:
         return {cid for cid, o in clean.items() if any(s >= 400 for s in o.statuses)}
     if expect.cases == ALL:
         return set(clean)
+    responses = {cid for cid, o in clean.items() if o.endpoint == "POST /responses"}
     if expect.cases == OK_JSON:
-        return {cid for cid, o in clean.items() if not o.streamed and any(200 <= s < 300 for s in o.statuses)}
+        return {cid for cid in responses if not clean[cid].streamed and any(200 <= s < 300 for s in clean[cid].statuses)}
     if expect.cases == STREAMED:
-        return {cid for cid, o in clean.items() if o.streamed}
+        return {cid for cid in responses if clean[cid].streamed}
     if expect.cases == OK_MESSAGE:
-        return {cid for cid, o in clean.items() if "message" in o.output_types}
+        return {cid for cid in responses if "message" in clean[cid].output_types}
     if expect.cases == STREAMED_MESSAGE:
-        return {cid for cid, o in clean.items() if o.streamed and "message" in o.output_types}
+        return {cid for cid in responses if clean[cid].streamed and "message" in clean[cid].output_types}
+    if expect.cases == CHAT_STREAMED:
+        return {cid for cid, o in clean.items() if o.endpoint == "POST /chat/completions" and o.streamed}
+    if expect.cases == JSON_ANY:
+        return {cid for cid, o in clean.items() if not o.streamed and any(200 <= s < 300 for s in o.statuses)}
+    if expect.cases == ROUTED:
+        return {cid for cid, o in clean.items() if o.endpoint in ("POST /responses", "POST /chat/completions")
+                and not o.streamed and any(200 <= s < 300 for s in o.statuses)}
+    if expect.cases == ROUTED_STREAMS:
+        return {cid for cid, o in clean.items() if o.streamed}
+    if expect.cases == CHAT_OK:
+        return {cid for cid, o in clean.items() if o.endpoint == "POST /chat/completions"
+                and any(200 <= s < 300 for s in o.statuses)}
     # An id names all of its matrix variants (responses.text.x -> responses.text.x[stream=true], ...).
     return {name for name in clean if name in expect.cases or name.split("[")[0] in expect.cases}
 
@@ -251,3 +307,38 @@ def test_fault_fails_exactly_the_cases_of_its_rule(fault, pytester, repo, clean_
     assert any(expect.rule in outcomes[cid].rules for cid in failed), f"{fault}: no case names {expect.rule}"
     passed = {cid for cid, o in outcomes.items() if o.outcome == "passed"}
     assert passed | failed == {cid for cid, o in clean_run.items() if o.outcome == "passed"}
+
+
+# Directory claims are tested by calling each model (--discover), so these
+# faults are proven against an onboarding run.
+DISCOVER_EXPECTED = {
+    # The false claim also breaks the listings' agreement with the directory.
+    "directory_claims_chat_for_responses_only": Expect("models.endpoints", frozenset({"@ref-pro-1"}),
+                                                       also=frozenset({"models.listings_agree"})),
+    "directory_claims_vision_falsely": Expect("models.capabilities", frozenset({"@ref-text-2"})),
+}
+_CLEAN_DISCOVER: dict = {}
+
+
+def test_clean_discover_run_passes(pytester, repo):
+    if not _CLEAN_DISCOVER:
+        _CLEAN_DISCOVER.update(run_suite(pytester, repo, "--discover"))
+    bad = {n: o.text[:300] for n, o in _CLEAN_DISCOVER.items() if o.outcome == "failed"}
+    assert not bad, bad
+    models = {n.split("@")[1] for n in _CLEAN_DISCOVER if "@" in n}
+    assert {"ref-text-1", "ref-text-2", "ref-reason-1", "ref-vision-1", "ref-pro-1"} <= models
+
+
+@pytest.mark.parametrize("fault", sorted(DISCOVER_EXPECTED))
+def test_discover_fault_fails_exactly_the_claims_it_breaks(fault, pytester, repo):
+    if not _CLEAN_DISCOVER:
+        _CLEAN_DISCOVER.update(run_suite(pytester, repo, "--discover"))
+    expect = DISCOVER_EXPECTED[fault]
+    outcomes = run_suite(pytester, repo, "--discover", "--reference-fault", fault)
+    failed = {n for n, o in outcomes.items() if o.outcome == "failed"}
+    (suffix,) = expect.cases
+    claimed = {n for n in failed if n.endswith(suffix)}
+    assert claimed, f"{fault}: no item of {suffix} failed ({sorted(failed)})"
+    assert failed - claimed <= expect.also, f"{fault}: {sorted(failed - claimed)} failed too"
+    for name in claimed:
+        assert expect.rule in outcomes[name].rules, (name, outcomes[name].rules)

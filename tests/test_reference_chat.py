@@ -254,6 +254,8 @@ def test_parity_with_responses(http, server, kind):
         assert chat["choices"][0]["logprobs"] == {"content": part["logprobs"], "refusal": None}
     if kind == "reasoning":
         assert usage["completion_tokens_details"]["reasoning_tokens"] == 32
+    if kind == "refusal":
+        assert (message["content"], message["refusal"], finish) == (None, REFUSAL, "stop")
 
 
 @pytest.mark.parametrize("kind", PARITY)
@@ -571,6 +573,9 @@ ERROR_CASES = {
                                    "max_completion_tokens"),
     "temperature": ({"temperature": 3}, 400, "invalid_parameter_value", "temperature"),
     "stream-not-boolean": ({"stream": "yes"}, 400, "invalid_parameter_value", "stream"),
+    "seed-not-integer": ({"seed": "7"}, 400, "invalid_parameter_value", "seed"),
+    "stream-options-type": ({"stream_options": {"include_usage": "yes"}}, 400, "invalid_parameter_value",
+                            "stream_options"),
     "store-true": ({"store": True}, 400, "operation_not_allowed", "store"),
     "model-and-gateway-models": ({"gateway": {"models": ["ref-text-2"]}}, 400, "invalid_parameter_value",
                                  "gateway.models"),
@@ -589,6 +594,19 @@ def test_errors(http, server, case):
     body = {key: value for key, value in body.items() if value is not None}
     type_ = {404: "not_found_error", 503: "api_error"}.get(status, INVALID)
     assert_error(post(http, server, body), status, code, param, type_)
+
+
+@pytest.mark.parametrize("extra", [
+    {"seed": 7}, {"store": False}, {"metadata": {"k": "v"}}, {"user": "u1"}, {"extensions": {"openai": {}}},
+    {"gateway": {"routing": {"optimize": "cost"}, "metadata": {"tags": ["t"]}}}, {"stream": False},
+    {"temperature": 0, "top_p": 0.5, "frequency_penalty": 1, "presence_penalty": -1}, {"safety_identifier": "s"},
+    {"prompt_cache_key": "k"}, {"service_tier": "auto"}, {"max_completion_tokens": 50}, {"tool_choice": "auto"},
+    {"reasoning_effort": "none"}, {"response_format": {"type": "text"}}, {"stream_options": {"include_usage": True}},
+])
+def test_accepted_fields(http, server, extra):
+    resp = post(http, server, {"model": MODEL, "messages": user("Reply with exactly: OK"), **extra})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["choices"][0]["message"]["content"] == "OK"
 
 
 def test_auth_json_and_method(http, server):

@@ -6,6 +6,7 @@ import json
 import re
 import signal
 import threading
+from datetime import datetime
 
 import httpx
 import openai
@@ -255,7 +256,7 @@ def test_model_by_id(http, server):
 
 def test_directory(http, server):
     directory = send(http, server, method="GET", path="/directory/models").json()
-    assert isinstance(directory["generated_at"], int)
+    assert datetime.fromisoformat(directory["generated_at"]).tzinfo is not None  # ISO 8601, as Auriko's SDK types it
     assert set(directory["models"]) == {"ref-text-1", "ref-text-2", "ref-reason-1", "ref-vision-1",
                                         "ref-pro-1", "ref-down-1"}
     text1 = directory["models"]["ref-text-1"]

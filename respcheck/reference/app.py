@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-import time
+from datetime import datetime, timezone
 from collections.abc import Iterable
 
 from starlette.applications import Starlette
@@ -145,7 +145,9 @@ async def get_model(request: Request) -> Response:
 
 async def model_directory(request: Request) -> Response:
     _authorize(request)
-    return _json(request, catalog.directory(int(time.time()), _faults(request)))
+    # generated_at is an ISO 8601 string: the Auriko SDK types it `str` (DirectoryResponse).
+    generated_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return _json(request, catalog.directory(generated_at, _faults(request)))
 
 
 async def _on_api_error(request: Request, exc: ApiError) -> Response:

@@ -130,7 +130,7 @@ def model_list(endpoint: str = "chat_completions", faults: frozenset[str] = froz
     return {"object": "list", "data": data}
 
 
-def directory(generated_at: int, faults: frozenset[str] = frozenset()) -> dict:
+def directory(generated_at: str, faults: frozenset[str] = frozenset()) -> dict:
     """`GET /v1/directory/models`: a dict keyed by model id, one entry per provider."""
     models = {}
     for model in MODELS.values():

@@ -43,7 +43,7 @@ KNOWN_FIELDS = frozenset({
     "model", "messages", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort",
     "max_tokens", "max_completion_tokens", "temperature", "top_p", "logprobs", "top_logprobs", "stream",
     "stream_options", "metadata", "user", "gateway", "extensions", "prompt_cache_key", "safety_identifier",
-    "frequency_penalty", "presence_penalty", "store", "service_tier",
+    "frequency_penalty", "presence_penalty", "store", "service_tier", "seed",
 })
 # Fields with the same name and meaning on both endpoints.
 FORWARDED = ("model", "parallel_tool_calls", "temperature", "top_p", "metadata", "user", "gateway", "extensions",
@@ -96,6 +96,8 @@ def to_responses(body: dict, faults: frozenset[str]) -> dict:
     if options is not None and (not isinstance(options, dict)
                                 or not isinstance(options.get("include_usage", False), bool)):
         raise _bad("stream_options", "'stream_options' must be an object; include_usage a boolean.")
+    if body.get("seed") is not None and (isinstance(body["seed"], bool) or not isinstance(body["seed"], int)):
+        raise _bad("seed", "'seed' must be an integer.")  # accepted: the answers are deterministic anyway
     if body.get("tools") is not None:
         translated["tools"] = _tools(body["tools"])
     if body.get("tool_choice") is not None:

@@ -211,7 +211,7 @@ _FAULT_LIST = [
           "status", "routing"),
     Fault("fallback_reports_requested_model",
           "names the first requested model in model and model_canonical when the next one served",
-          "routing.model", "routing"),
+          "field", "routing"),
     Fault("allow_fallbacks_ignored", "falls back to the next model although allow_fallbacks is false",
           "status", "routing"),
     Fault("optimize_cost_ignored", "serves optimize cost (and the cost-focus default) by the most expensive provider",

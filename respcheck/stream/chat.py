@@ -35,8 +35,9 @@ class ChatStreamChecker:
 
     @property
     def terminal(self) -> dict | None:
-        """The completion the chunks add up to (what body expectations read)."""
-        if not self.frames:
+        """The completion the chunks add up to (what body expectations read);
+        none for a stream that ended in an error frame: it completed nothing."""
+        if not self.frames or self.error is not None:
             return None
         message: dict = {"role": "assistant", "content": "".join(self.content) if self.content else None}
         if self.tool_calls:
