@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema.exceptions import best_match
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, best_match
 
 from .jsonpath import PathSyntaxError, parse as parse_path
 from .schemastore import default_store
+from .stream.pattern import PatternError, check_pattern
 from .templating import TemplateError, render
 from .yamlfile import Document, YamlFileError, load_documents
 
@@ -129,6 +131,24 @@ def _check_capture_paths(doc: Document, step: dict, prefix: tuple, case_id: str)
             parse_path(path)
         except PathSyntaxError as exc:
             raise CaseError(doc.file, doc.line_of(prefix + ("capture", name)), str(exc), case_id) from None
+    expect = step.get("expect") or {}
+    schema = expect.get("schema")
+    if isinstance(schema, str) and "{{" not in schema and not default_store().has(schema):
+        raise CaseError(doc.file, doc.line_of(prefix + ("expect", "schema")),
+                        f"expect.schema names {schema!r}, which is not a file under schemas/", case_id)
+    if isinstance(schema, dict):
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise CaseError(doc.file, doc.line_of(prefix + ("expect", "schema")),
+                            f"expect.schema is not a valid JSON Schema: {exc.message}", case_id) from None
+    sequence = (expect.get("stream") or {}).get("sequence")
+    if sequence:
+        try:
+            check_pattern(sequence)
+        except PatternError as exc:
+            raise CaseError(doc.file, doc.line_of(prefix + ("expect", "stream", "sequence")),
+                            f"expect.stream.sequence: {exc}", case_id) from None
     for path in ((step.get("expect") or {}).get("fields") or {}):
         try:
             parse_path(path)

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
@@ -151,6 +151,15 @@ class SchemaStore:
             order = (tuple(_sort_key(p) for p in leaf.absolute_path), len(found))
             found.setdefault((issue.path, issue.message), (order, issue))
         return [issue for _, issue in sorted(found.values(), key=lambda pair: pair[0])]
+
+    def issues_or_none(self, schema: dict, instance: Any) -> list[SchemaIssue]:
+        """Issues of `instance` under a schema the *request* supplied (a tool's
+        parameters, a requested json_schema): none when that schema is itself
+        broken — the gateway cannot be held to it."""
+        try:
+            return self.issues(schema, instance)
+        except SchemaError:
+            return []
 
     def _pick(self, ref_or_fragment: str | dict) -> Draft202012Validator:
         if isinstance(ref_or_fragment, str):

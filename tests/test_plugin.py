@@ -104,8 +104,18 @@ def test_missing_schema_reference_fails_the_case_with_its_name(pytester):
     write_case(pytester, "demo/ref.yaml", GOOD_CASE.replace("  status: 200", "  status: 200\n  schema: no-such.schema.json"))
     result = run(pytester)
     result.assert_outcomes(failed=1)
-    out = result.stdout.str()
-    assert "no-such.schema.json" in out and "Traceback" not in out
+    result.stdout.fnmatch_lines(["*cases/demo/ref.yaml:10 (case demo.pong): expect.schema names 'no-such.schema.json'*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_broken_inline_schema_and_sequence_are_caught_at_collection(pytester):
+    write_case(pytester, "demo/inline.yaml", GOOD_CASE.replace("  status: 200", "  status: 200\n  schema: {type: 12}"))
+    write_case(pytester, "demo/seq.yaml", GOOD_CASE.replace("demo.pong", "demo.seq").replace(
+        "  status: 200", "  status: 200\n  stream:\n    sequence: [{group: [a], repeat: '!'}]"))
+    result = run(pytester)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*inline.yaml:10*expect.schema is not a valid JSON Schema*"])
+    result.stdout.fnmatch_lines(["*seq.yaml:*does not follow case.schema.json*"])
 
 
 def test_unknown_placeholder_is_a_template_failure(pytester):

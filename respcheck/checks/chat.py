@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-from jsonschema.exceptions import SchemaError
-
 from ..failures import Failure
 from ..schemastore import default_store
 from .context import CheckContext
@@ -88,10 +86,7 @@ def check_chat_tool_calls(ctx: CheckContext) -> list[Failure]:
                 continue
             parameters = tools[name].get("parameters")
             if isinstance(parameters, dict):
-                try:
-                    issues = default_store().issues(parameters, arguments)
-                except SchemaError:
-                    issues = []
+                issues = default_store().issues_or_none(parameters, arguments)
                 failures += [ctx.fail("chat.tool_arguments", f"arguments do not fit the tool's parameters: "
                                       f"{i.path}: {i.message}", path=f"{path}.function.arguments") for i in issues[:3]]
     return failures
@@ -121,9 +116,6 @@ def check_chat_structured(ctx: CheckContext) -> list[Failure]:
     schema = (fmt.get("json_schema") or {}).get("schema")
     if not isinstance(schema, dict):
         return []
-    try:
-        issues = default_store().issues(schema, document)
-    except SchemaError:
-        return []
+    issues = default_store().issues_or_none(schema, document)
     return [ctx.fail(rule, f"the content does not fit the requested schema: {i.path}: {i.message}",
                      path="$.choices[0].message.content") for i in issues[:3]]

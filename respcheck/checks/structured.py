@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 
-from jsonschema.exceptions import SchemaError
-
 from ..failures import Failure
 from ..schemastore import default_store
 from .body import output_text
@@ -41,9 +39,6 @@ def check_structured_output(ctx: CheckContext) -> list[Failure]:
     schema = fmt.get("schema")
     if not isinstance(schema, dict):
         return []
-    try:
-        issues = default_store().issues(schema, document)
-    except SchemaError:
-        return []
+    issues = default_store().issues_or_none(schema, document)
     return [ctx.fail(rule, f"the output does not fit the requested schema {fmt.get('name')!r}: "
                            f"{issue.path}: {issue.message}", path="$.output") for issue in issues[:3]]
