@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
+from schema_helpers import assert_fast_path_agrees, mutate
 
 from respcheck import jsonpath
 from respcheck.schemastore import SCHEMA_BASE, SchemaIssue, SchemaStore, iter_refs
@@ -398,20 +399,6 @@ def test_stream_error_frame_is_neither_a_chunk_nor_a_responses_event(store):
 # -- broken documents -------------------------------------------------------------------
 
 
-def mutate(document: dict, path: str | tuple, value=None, delete: bool = False) -> dict:
-    """A deep copy with the value at a path ("choices.0.message" or a tuple of keys) replaced or removed."""
-    doc = copy.deepcopy(document)
-    parts = path if isinstance(path, tuple) else [int(p) if p.isdigit() else p for p in path.split(".")]
-    parent = doc
-    for part in parts[:-1]:
-        parent = parent[part]
-    if delete:
-        del parent[parts[-1]]
-    else:
-        parent[parts[-1]] = value
-    return doc
-
-
 TOOLS_ANSWER = OPENAI_COMPLETIONS["tool_calls"]
 FLAT_CALL = {"type": "function_call", "id": "fc_01", "call_id": "call_01", "name": "get_weather",
              "arguments": "{\"city\": \"Paris\"}", "status": "completed"}
@@ -642,18 +629,4 @@ def test_fast_path_agrees_with_jsonschema(store):
         (REQUEST_SCHEMA, {"messages": REQUEST["messages"], "gateway": {"models": ["a"], "routing": {"mode": "pool"}}}),
         (STREAM_ERROR, STREAM_ERRORS[0]),
     ]
-    checked = 0
-    for schema, document in documents:
-        validator = store.validator(schema)
-        for path in _all_paths(document):
-            for variant in [mutate(document, path, value) for value in values] + [mutate(document, path, delete=True)]:
-                assert store.is_valid(schema, variant) == validator.is_valid(variant), (schema, path, variant)
-                checked += 1
-    assert checked > 1000
-
-
-def _all_paths(node, prefix=()):
-    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
-    for key, value in children:
-        yield prefix + (key,)
-        yield from _all_paths(value, prefix + (key,))
+    assert assert_fast_path_agrees(store, documents, values) > 1000

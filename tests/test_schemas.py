@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
+from schema_helpers import USAGE, assert_fast_path_agrees, mutate, typical_response
 
 from respcheck import jsonpath
 from respcheck.schemastore import SCHEMA_BASE, SchemaIssue, SchemaStore, default_store, iter_refs
@@ -50,11 +51,6 @@ def paths(issues: list[SchemaIssue]) -> list[str]:
 
 # -- realistic objects ----------------------------------------------------------
 
-USAGE = {
-    "input_tokens": 42, "output_tokens": 18, "total_tokens": 60,
-    "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-    "output_tokens_details": {"reasoning_tokens": 0},
-}
 MESSAGE = {
     "type": "message", "id": "msg_01", "role": "assistant", "status": "completed",
     "content": [{
@@ -86,15 +82,7 @@ ROUTING = {
 
 
 def response(**changes) -> dict:
-    body = {
-        "id": "resp_0123", "object": "response", "created_at": 1735689600, "status": "completed",
-        "model": "gpt-4o-mini", "output": [copy.deepcopy(MESSAGE)], "usage": copy.deepcopy(USAGE),
-        "error": None, "incomplete_details": None, "instructions": None, "metadata": {},
-        "parallel_tool_calls": True, "temperature": 1.0, "top_p": 1.0, "tool_choice": "auto", "tools": [],
-        "text": {"format": {"type": "text"}},
-    }
-    body.update(changes)
-    return body
+    return typical_response(MESSAGE, **changes)
 
 
 OPENAI_RESPONSES = {
@@ -287,20 +275,6 @@ def test_error_envelopes_pass(store):
 
 
 # -- broken objects -----------------------------------------------------------------
-
-def mutate(document: dict, path: str | tuple, value=None, delete: bool = False) -> dict:
-    """A deep copy with the value at a path ("output.0.content" or a tuple of keys) replaced or removed."""
-    doc = copy.deepcopy(document)
-    parts = path if isinstance(path, tuple) else [int(p) if p.isdigit() else p for p in path.split(".")]
-    parent = doc
-    for part in parts[:-1]:
-        parent = parent[part]
-    if delete:
-        del parent[parts[-1]]
-    else:
-        parent[parts[-1]] = value
-    return doc
-
 
 BROKEN = [
     # (id, schema, document, expected path, words in the message)
@@ -499,21 +473,7 @@ def test_fast_path_agrees_with_jsonschema(store):
                                                                             "routing": {"mode": "pool"}}}),
                  ("directory.schema.json", DIRECTORY), ("model-list.schema.json", MODEL_LIST),
                  ("error.schema.json", ERROR)]
-    checked = 0
-    for schema, document in documents:
-        validator = store.validator(schema)
-        for path in _all_paths(document):
-            for variant in [mutate(document, path, value) for value in values] + [mutate(document, path, delete=True)]:
-                assert store.is_valid(schema, variant) == validator.is_valid(variant), (schema, path, variant)
-                checked += 1
-    assert checked > 1000
-
-
-def _all_paths(node, prefix=()):
-    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
-    for key, value in children:
-        yield prefix + (key,)
-        yield from _all_paths(value, prefix + (key,))
+    assert assert_fast_path_agrees(store, documents, values) > 1000
 
 
 def test_validation_is_fast(store):
