@@ -39,10 +39,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "respcheck: a respcheck conformance case")
     config.stash[SEEN_IDS] = {}
     report = RunReport(config.option.report_dir, config.option.baseline, config.option.fail_on)
-    if not hasattr(config, "workerinput"):
-        report.clear_transcripts()
-        if config.option.record:
-            clear_recording(Path(config.option.record))
     config.stash[REPORT] = report
     config.pluginmanager.register(report, "respcheck-report")
 
@@ -259,10 +255,27 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         raise pytest.UsageError(f"respcheck: {exc}") from None
 
 
+def _clear_previous_run(config: pytest.Config) -> None:
+    """An earlier run's transcripts or recording would pass for this one's
+    (once, on the controller; only when cases are about to run)."""
+    if hasattr(config, "workerinput"):
+        return
+    config.stash[REPORT].clear_transcripts()
+    if config.option.record:
+        clear_recording(Path(config.option.record))
+
+
+@pytest.hookimpl(optionalhook=True, trylast=True)  # optional: xdist is not a dependency of the suite
+def pytest_xdist_setupnodes(config, specs) -> None:
+    _clear_previous_run(config)  # the controller of an xdist run collects nothing itself
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     if config.option.collectonly or not _has_cases(session.items):
         return
+    if getattr(config.option, "numprocesses", None) in (None, 0):
+        _clear_previous_run(config)
     target = _target(config)
     try:
         client = target.start()
