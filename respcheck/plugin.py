@@ -298,6 +298,10 @@ def _announce(config: pytest.Config, settings: RunSettings, base_url: str) -> No
         where = f"a replay of {settings.replay_dir} (offline), as "
     faults = f", faults: {', '.join(settings.faults)}" if settings.faults else ""
     reporter.write_line(f"respcheck: profile {settings.profile.name}, target {where}{base_url}{faults}")
+    if not settings.api_key:
+        env = f", or ${settings.profile.api_key_env}" if settings.profile.api_key_env else ""
+        reporter.write_line(f"respcheck: no API key given (--api-key, $RESPCHECK_API_KEY{env}); requests go "
+                            "without Authorization, so an authenticating gateway will answer 401", yellow=True)
 
 
 @pytest.hookimpl(tryfirst=True)

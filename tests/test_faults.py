@@ -16,6 +16,7 @@ OK_JSON = "cases with a 2xx JSON answer (not a stream)"
 OK_MESSAGE = "cases whose 2xx answer holds a message item"
 CHAT_OK = "chat cases with a 2xx answer"
 CHAT_STREAMED = "chat cases that read a stream"
+CHAT_JSON = "chat cases with a 2xx JSON answer (not a stream)"
 ROUTED = "cases with a 2xx non-streamed answer on either endpoint"
 JSON_ANY = "cases with a 2xx JSON answer on any endpoint"
 ROUTED_STREAMS = "cases that read a stream on either endpoint"
@@ -68,7 +69,7 @@ EXPECTED = {
     "file_input_accepted": Expect("status", only("responses.inputs.input_file")),
     "audio_input_accepted": Expect("status", only("responses.inputs.input_audio")),
     "bad_json_500": Expect("status", only("responses.errors.bad_json")),
-    "unknown_model_400": Expect("status", only("responses.errors.unknown_model")),
+    "unknown_model_400": Expect("status", only("responses.errors.unknown_model", "responses.errors.error_headers")),
     "unknown_field_ignored": Expect("status", only("responses.errors.unknown_field")),
     "auth_ignored": Expect("status", only("auth.missing_key", "auth.invalid_key")),
     "instructions_ignored": Expect("output.text", only("responses.text.instructions", "parity.text_and_usage")),
@@ -83,7 +84,7 @@ EXPECTED = {
                              "routing.providers"})),
     "empty_output": Expect("response.output_empty", OK, exclude=frozenset({
         "streaming.error", "streaming.truncation", "responses.truncation.max_output_tokens"})),
-    "response_id_unprefixed": Expect("response.schema", OK),
+    "response_id_unprefixed": Expect("response.id_prefix", OK, also=frozenset({"response.schema"})),
     "created_at_string": Expect("response.schema", OK),
     "object_wrong": Expect("response.schema", OK),
     "content_string": Expect("response.schema", OK_MESSAGE, plus=FIRST_STEP_MESSAGE),
@@ -188,6 +189,21 @@ EXPECTED = {
     "models_list_includes_responses_only": Expect("models.listing", only("models.listings_agree")),
     "models_responses_listing_incomplete": Expect("models.listing", only("models.listings_agree")),
     "model_entry_404": Expect("status", only("models.get_one", "models.responses_only_listed")),
+    # -- switches that prove the rules no switch above reaches --------------------------
+    "error_headers_missing": Expect("header", only("responses.errors.error_headers")),
+    "completed_with_incomplete_details": Expect("response.status", OK, exclude=frozenset({
+        "streaming.error", "streaming.truncation", "responses.truncation.max_output_tokens"})),
+    "tool_name_unoffered": Expect("tool.name", TOOL_CALL_CASES, also=frozenset({"output.items", "field", "tool.choice"})),
+    "logprobs_positive": Expect("logprobs.shape", only("logprobs.with_include"), also=frozenset({"field"})),
+    "stream_error_code_wrong": Expect("stream.error_expected", only("streaming.error", "chat.stream_error")),
+    "chat_tool_name_unoffered": Expect("chat.tool_name", only("chat.tools[stream=false]", "chat.tool_round_trip",
+                                                               "parity.tool_call"), also=frozenset({"field"})),
+    # Chat streams carry their usage in the usage chunk (chat.stream.usage has its own switch).
+    "chat_usage_missing": Expect("chat.usage.present", CHAT_JSON, plus=PARITY, also=frozenset({"field"})),
+    "routing_model_mismatch": Expect("routing.model", only("routing.fallback", "routing.fallback_chat",
+                                                           "routing.pool"), also=frozenset({"field"})),
+    "model_list_object_wrong": Expect("schema", only("models.list", "models.listings_agree"),
+                                      also=frozenset({"field"})),
 }
 
 
@@ -274,6 +290,9 @@ def _selected(expect: Expect, clean: dict[str, Outcome]) -> set:
         return {cid for cid in responses if "message" in clean[cid].output_types}
     if expect.cases == STREAMED_MESSAGE:
         return {cid for cid in responses if clean[cid].streamed and "message" in clean[cid].output_types}
+    if expect.cases == CHAT_JSON:
+        return {cid for cid, o in clean.items() if o.endpoint == "POST /chat/completions" and not o.streamed
+                and any(200 <= s < 300 for s in o.statuses)}
     if expect.cases == CHAT_STREAMED:
         return {cid for cid, o in clean.items() if o.endpoint == "POST /chat/completions" and o.streamed}
     if expect.cases == JSON_ANY:

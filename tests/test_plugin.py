@@ -243,3 +243,33 @@ def test_profile_case_overrides_skip_and_xfail(pytester):
     result.stdout.fnmatch_lines(["*XPASS(strict)*known bug #12*"])
     result = run(pytester, "--profile", str(profile), "--reference-fault", "text_empty")
     result.assert_outcomes(xfailed=1)
+
+
+def test_rules_no_fault_switch_reaches_fail_as_named(pytester):
+    """capture, error.type, error.message and stream.too_long are reached
+    by the case or the run's limits, not by the gateway: shown here."""
+    write_case(pytester, "demo/rules.yaml", """
+        - id: demo.capture
+          title: a capture path that leads nowhere
+          models: [text]
+          steps:
+            - request: {body: {model: "{{model}}", input: "Reply with exactly: PONG"}}
+              capture: {nothing: $.no.such.field}
+            - request: {body: {model: "{{model}}", input: "{{captured.nothing}}"}}
+        - id: demo.error_fields
+          title: error type and message that do not match
+          request: {body: {model: respcheck-no-such-model-0, input: x}}
+          expect:
+            status: 404
+            error: {type: invalid_request_error, message: {matches: "^never$"}}
+        - id: demo.long_stream
+          title: a stream longer than the run allows
+          models: [text]
+          request: {body: {model: "{{model}}", input: "Count from 1 to 50", stream: true}}
+        """)
+    result = run(pytester, "--max-stream-events", "5")
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(["*[[]capture[]] (step step1) $.no.such.field: nothing at $.no.such.field*"])
+    result.stdout.fnmatch_lines(["*[[]error.type[]] $.error.type: expected 'invalid_request_error', got 'not_found_error'*"])
+    result.stdout.fnmatch_lines(["*[[]error.message[]] $.error.message: expected text that matches '^never$'*"])
+    result.stdout.fnmatch_lines(["*[[]stream.too_long[]] the stream went past 5 events (--max-stream-events)*"])

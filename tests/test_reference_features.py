@@ -833,12 +833,15 @@ STREAMED = {"stream": True}
 # fault -> (requests, "is broken" predicate over their answers). A request with "stream": true is
 # read as a stream. Each predicate is narrow: any other single fault leaves it False.
 FEATURE_PROBES = {
+    "tool_name_unoffered": ([TOOL_AUTO], lambda r: any(_call_name(c) != "get_weather" for c in _calls(r[0]))),
+    "logprobs_positive": ([LOGPROB], lambda r: any(e["logprob"] > 0 for p in text_parts(r[0])
+                                                   for e in p.get("logprobs") or [])),
     "tools_dropped": ([TOOL_AUTO], lambda r: not _calls(r[0]) and bool(items(r[0], "message"))),
     "tool_choice_none_ignored": ([{**TOOL_AUTO, "tool_choice": "none"}], lambda r: bool(_calls(r[0]))),
     "tool_choice_forced_ignored": (
         [{**TOOL_AUTO, "input": "I am planning a trip to Lisbon.", "tools": [WEATHER, TIME],
           "tool_choice": {"type": "function", "name": "get_time"}}],
-        lambda r: any(_call_name(c) != "get_time" for c in _calls(r[0]))),
+        lambda r: any(_call_name(c) == "get_weather" for c in _calls(r[0]))),
     "tool_required_ignored": (
         [TOOL_AUTO, {**TOOL_AUTO, "input": "Tell me about Rome.", "tool_choice": "required"}],
         lambda r: bool(_calls(r[0])) and not _calls(r[1]) and bool(items(r[1], "message"))),
@@ -899,7 +902,7 @@ def _broken_feature_probes(http, server) -> set[str]:
 
 def test_feature_fault_table_covers_every_feature_fault():
     assert set(FEATURE_PROBES) == {name for name, fault in FAULTS.items() if fault.area in FEATURE_AREAS}
-    assert len(FEATURE_PROBES) == 27
+    assert len(FEATURE_PROBES) == 29
 
 
 def test_clean_gateway_breaks_no_feature_probe(http, server):

@@ -304,6 +304,9 @@ def _succeeded(resp) -> bool:
 # chat, routing and model-endpoint faults theirs in test_reference_routing.py; here they must leave
 # every one of these probes alone.
 FAULT_PROBES = {
+    "error_headers_missing": (UNKNOWN_MODEL, lambda r: "x-error-type" not in r.headers),
+    "completed_with_incomplete_details": (_ok(), lambda r: r.json()["status"] == "completed"
+                                          and r.json()["incomplete_details"] is not None),
     "success_status_202": (_ok(), lambda r: r.status_code == 202),
     "json_content_type_wrong": (_ok(), lambda r: not r.headers["content-type"].startswith("application/json")),
     "request_id_missing": (_ok(), lambda r: "x-request-id" not in r.headers),

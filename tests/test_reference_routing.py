@@ -642,7 +642,7 @@ def _finish_reasons(r: Result) -> list:
 # fault -> (requests, "is broken" predicate over their results). Each predicate is narrow: any other
 # single fault (of every area) leaves it False, and these faults leave the other tables' probes alone.
 GATEWAY_PROBES = {
-    "chat_usage_total_wrong": ([CHAT_TEXT], lambda r: r[0].ok and r[0].body["usage"]["total_tokens"] != (
+    "chat_usage_total_wrong": ([CHAT_TEXT], lambda r: r[0].ok and "usage" in r[0].body and r[0].body["usage"]["total_tokens"] != (
         r[0].body["usage"]["prompt_tokens"] + r[0].body["usage"]["completion_tokens"])),
     "chat_tool_call_flat": ([CHAT_TOOLS], lambda r: any("function" not in c and "name" in c
                                                         for c in _tool_calls(r[0]))),
@@ -653,7 +653,7 @@ GATEWAY_PROBES = {
     "chat_response_format_ignored": ([CHAT_SCHEMA], lambda r: bool(_message(r[0]).get("content"))
                                      and _loads(_message(r[0])["content"]) is None),
     "chat_vision_dropped": ([CHAT_IMAGE], lambda r: _message(r[0]).get("content") == NO_IMAGE),
-    "chat_reasoning_effort_dropped": ([CHAT_REASON], lambda r: r[0].ok and r[0].body["usage"][
+    "chat_reasoning_effort_dropped": ([CHAT_REASON], lambda r: r[0].ok and "usage" in r[0].body and r[0].body["usage"][
         "completion_tokens_details"]["reasoning_tokens"] == 0),
     "chat_stream_no_done": ([_streamed(CHAT_TEXT)], lambda r: bool(r[0].events) and "[DONE]" not in r[0].frames),
     "chat_stream_no_finish_reason": ([_streamed(CHAT_TEXT)], lambda r: bool(r[0].events)
@@ -697,6 +697,12 @@ GATEWAY_PROBES = {
         [_get_spec("/directory/models")],
         lambda r: _directory_provider(r[0], "ref-text-2").get("capabilities", {}).get("vision") is True),
     "model_entry_404": ([_get_spec("/models/ref-text-1")], lambda r: r[0].status == 404),
+    "chat_tool_name_unoffered": ([CHAT_TOOLS], lambda r: any(
+        c.get("function", c).get("name") != "get_weather" for c in _tool_calls(r[0]))),
+    "chat_usage_missing": ([CHAT_TEXT], lambda r: r[0].ok and "usage" not in r[0].body),
+    "routing_model_mismatch": ([FALLBACK], lambda r: r[0].ok and (r[0].body.get("routing_metadata") or {}).get(
+        "model_canonical") not in (None, r[0].body.get("model"))),
+    "model_list_object_wrong": ([_get_spec("/models")], lambda r: r[0].ok and r[0].body.get("object") != "list"),
 }
 
 
@@ -722,7 +728,7 @@ def _broken_gateway_probes(http, server) -> set[str]:
 
 def test_gateway_fault_table_covers_every_gateway_fault():
     assert set(GATEWAY_PROBES) == {name for name, fault in FAULTS.items() if fault.area in GATEWAY_AREAS}
-    assert len(GATEWAY_PROBES) == 31
+    assert len(GATEWAY_PROBES) == 35
 
 
 def test_clean_gateway_breaks_no_gateway_probe(http, server):

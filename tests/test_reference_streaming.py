@@ -450,6 +450,7 @@ def _ends(r: Streamed, kind: str) -> bool:
 # fault -> (probe request, "is broken" predicate on the stream). Each predicate is narrow: on a
 # gateway with any other single stream fault it stays False (test_stream_fault_breaks_only_its_own_probe).
 STREAM_PROBES = {
+    "stream_error_code_wrong": (FAIL, lambda r: any(e.get("code") == "server_error" for e in r.of_type("error"))),
     "stream_seq_missing": (TEXT, lambda r: any("sequence_number" not in e for e in r.of_type(DELTA))),
     "stream_seq_duplicate": (TEXT, lambda r: any(step <= 0 for step in _steps(r))),
     "stream_seq_gap": (TEXT, lambda r: any(step > 1 for step in _steps(r))),
@@ -503,7 +504,7 @@ def _broken_stream_probes(http, server) -> set[str]:
 
 def test_stream_fault_table_covers_every_stream_fault():
     stream_faults = {name for name, fault in FAULTS.items() if fault.area == "streaming"}
-    assert set(STREAM_PROBES) == stream_faults and len(stream_faults) == 28
+    assert set(STREAM_PROBES) == stream_faults and len(stream_faults) == 29
     for name in stream_faults:
         assert FAULTS[name].rule.startswith("stream.") or FAULTS[name].rule == "usage.present"
 

@@ -220,3 +220,15 @@ def test_replay_miss_is_a_readable_failure(sandbox):
     result = run(sandbox, "--replay", str(recording), "-k", "pong")
     result.assert_outcomes(failed=1, deselected=1)
     result.stdout.fnmatch_lines(["*[[]transport[]]*no recorded exchange for POST /v1/responses*"])
+
+
+def test_missing_key_is_said_once_and_each_case_names_the_401(sandbox, monkeypatch):
+    monkeypatch.delenv("RESPCHECK_API_KEY", raising=False)
+    with ScriptedServer([(401, {}, {"error": {"message": "no key", "type": "authentication_error",
+                                             "code": "invalid_api_key", "param": None}})]) as server:
+        result = sandbox.runpytest_inprocess("-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+                                             "--base-url", server.base_url, "--profile", plain(sandbox), "-k", "pong")
+    result.assert_outcomes(failed=1, deselected=1)
+    result.stdout.fnmatch_lines(["respcheck: no API key given (--api-key, $RESPCHECK_API_KEY)*",
+                                 "*expected HTTP 200, got 401 (error type 'authentication_error', code 'invalid_api_key'*"])
+    assert "Traceback" not in result.stdout.str()

@@ -131,7 +131,10 @@ async def list_models(request: Request) -> Response:
     if endpoint not in catalog.ENDPOINTS:
         raise invalid("invalid_parameter_value",
                       f"'endpoint' must be one of {', '.join(catalog.ENDPOINTS)}.", "endpoint")
-    return _json(request, catalog.model_list(endpoint, _faults(request)))
+    listing = catalog.model_list(endpoint, _faults(request))
+    if "model_list_object_wrong" in _faults(request):
+        listing = {**listing, "object": "models"}
+    return _json(request, listing)
 
 
 async def get_model(request: Request) -> Response:

@@ -305,6 +305,8 @@ def create_chat_completion(body: dict, faults: frozenset[str], cache: PromptCach
     answer = completion(response, body, faults)
     if "routing_metadata_missing" in faults:
         del answer["routing_metadata"]
+    if "chat_usage_missing" in faults:
+        del answer["usage"]
     return answer
 
 
@@ -320,9 +322,10 @@ def call_arguments(item: dict, faults: frozenset[str]) -> str:
 def tool_call(item: dict, faults: frozenset[str]) -> dict:
     """A function_call output item as a chat tool call (nested, unless a fault flattens it)."""
     arguments = call_arguments(item, faults)
+    name = item["name"] + "_v2" if "chat_tool_name_unoffered" in faults else item["name"]
     if "chat_tool_call_flat" in faults:
-        return {"id": item["call_id"], "type": "function", "name": item["name"], "arguments": arguments}
-    return {"id": item["call_id"], "type": "function", "function": {"name": item["name"], "arguments": arguments}}
+        return {"id": item["call_id"], "type": "function", "name": name, "arguments": arguments}
+    return {"id": item["call_id"], "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
 def message_parts(response: dict) -> list[dict]:

@@ -79,7 +79,9 @@ def iter_chunks(response: dict, body: dict, faults: frozenset[str]) -> Iterator[
                                          "function": {"arguments": arguments[start:start + ARGUMENT_CHUNK]}}]})
 
     if response["status"] == "failed":
-        error = response["error"]
+        error = dict(response["error"])
+        if "stream_error_code_wrong" in faults:
+            error["code"] = "server_error"
         if "chat_stream_error_as_event" in faults:
             yield {"type": "error", "code": error["code"], "message": error["message"], "param": None}
         else:

@@ -57,6 +57,8 @@ def error_response(
         "X-Error-Type": type,
         "X-Error-Retryable": "true" if type in RETRYABLE_TYPES else "false",
     }
+    if "error_headers_missing" in faults:
+        headers = {}
     if "error_not_json" in faults:
         return Response(HTTPStatus(status).phrase, status_code=status, media_type="text/plain",
                         headers=headers)

@@ -21,6 +21,23 @@ class Fault:
 
 
 _FAULT_LIST = [
+    # --- added to prove the rules no other switch reached ---
+    Fault("error_headers_missing", "omits the X-Error-Type and X-Error-Retryable headers on errors",
+          "header", "errors"),
+    Fault("completed_with_incomplete_details", "says status completed while incomplete_details is set",
+          "response.status", "responses"),
+    Fault("tool_name_unoffered", "names its function calls after a tool the request did not offer",
+          "tool.name", "tools"),
+    Fault("logprobs_positive", "reports logprobs above 0", "logprobs.shape", "logprobs"),
+    Fault("stream_error_code_wrong", "reports an upstream failure in the stream as code server_error",
+          "stream.error_expected", "streaming"),
+    Fault("chat_tool_name_unoffered", "names chat tool calls after a tool the request did not offer",
+          "chat.tool_name", "chat"),
+    Fault("chat_usage_missing", "omits usage from chat completions", "chat.usage.present", "chat"),
+    Fault("routing_model_mismatch", "reports a `model` other than the model_canonical that served a routed request",
+          "routing.model", "routing"),
+    Fault("model_list_object_wrong", 'answers GET /v1/models with object "models" instead of "list"',
+          "schema", "models"),
     # --- success responses ---
     Fault("success_status_202", "answers a successful request with HTTP 202 instead of 200",
           "status", "responses"),
@@ -30,7 +47,7 @@ _FAULT_LIST = [
     Fault("usage_missing", "omits the usage object", "usage.present", "usage"),
     Fault("usage_total_wrong", "reports total_tokens = input + output + 1", "usage.total", "usage"),
     Fault("response_id_unprefixed", "returns a response id without the resp_ prefix",
-          "response.schema", "responses"),
+          "response.id_prefix", "responses"),
     Fault("created_at_string", "returns created_at as an ISO-8601 string, not Unix seconds",
           "response.schema", "responses"),
     Fault("object_wrong", 'returns object "chat.completion" instead of "response"',

@@ -31,8 +31,9 @@ def check_model(body: dict, model) -> None:
                        f"The model '{model.id}' does not return token logprobs.", "include")
 
 
-def _logprob(index: int) -> float:
-    return round(-0.05 * ((index % 7) + 1), 4)
+def _logprob(index: int, faults: frozenset[str] = frozenset()) -> float:
+    value = round(-0.05 * ((index % 7) + 1), 4)
+    return -value if "logprobs_positive" in faults else value
 
 
 def _alternative(token: str, logprob: float) -> dict:
@@ -47,7 +48,7 @@ def entries(text: str, top: int, faults: frozenset[str]) -> list[dict]:
     count = top + 1 if "logprobs_top_too_many" in faults else top
     result = []
     for index, token in enumerate(tokens):
-        logprob = _logprob(index)
+        logprob = _logprob(index, faults)
         alternatives = [_alternative(token, logprob)][:count]
         alternatives += [_alternative(f"alt{k}", round(logprob - 0.5 * k, 4)) for k in range(1, count)]
         result.append({"token": token, "logprob": logprob, "bytes": list(token.encode()),

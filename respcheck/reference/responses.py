@@ -121,4 +121,8 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str],
         message["role"] = "model"
     if "truncation_usage_missing" in faults and status == "incomplete":
         del body["usage"]
+    if "completed_with_incomplete_details" in faults and status == "completed":
+        body["incomplete_details"] = {"reason": "max_output_tokens"}
+    if "routing_model_mismatch" in faults and (parsed.body.get("gateway") or {}).get("models"):
+        body["model"] = body["model"] + "-latest"  # an alias, while routing_metadata names the real model
     return body

@@ -74,7 +74,8 @@ def iter_events(response: dict, faults: Iterable[str] = frozenset()) -> Iterator
 
     if failed:
         error = response.get("error") or {}
-        yield {"type": "error", "code": error.get("code"),
+        code = "server_error" if "stream_error_code_wrong" in faults else error.get("code")
+        yield {"type": "error", "code": code,
                "message": error.get("message") or "The response failed.", "param": None}
 
     terminal = response

@@ -183,6 +183,8 @@ def call_item(name: str, arguments: dict, faults: frozenset[str]) -> dict:
     text = json.dumps(arguments, separators=(",", ":"), ensure_ascii=False)
     if "tool_arguments_invalid_json" in faults:
         text = text[:-1]  # the closing brace cut off
+    if "tool_name_unoffered" in faults:
+        name = name + "_v2"
     item = {"type": "function_call", "id": f"fc_{secrets.token_hex(12)}", "call_id": f"call_{secrets.token_hex(12)}",
             "name": name, "arguments": text, "status": "completed"}
     if "tool_call_chat_shape" in faults:
