@@ -82,7 +82,7 @@ def _expected_stream_error(expect: dict, checker, step: str) -> list[Failure]:
     wanted = (expect.get("stream") or {}).get("error")
     if not wanted:
         return []
-    found = checker.error_event if isinstance(checker, StreamChecker) else checker.error
+    found = checker.error_event
     if found is None:
         return [Failure("stream.error_expected", "the case expects an error in the stream; none came", step=step)]
     error = found.get("error") if isinstance(found.get("error"), dict) else found

@@ -1,17 +1,17 @@
 """The feature-support view: for each row of the seed gateway's feature table,
 did the target's cases pass, fail, or not run — printed at the end of the
-session and written as JSON.
-
-It is built from test reports only (outcome + user properties), so it also
-works on the controller of a pytest-xdist run.
-"""
+session and written as JSON."""
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# A case's outcome as the view counts it: an xpassed known failure counts as a
+# failure (the profile's xfail entry is out of date), an xfailed one as skipped.
+_OUTCOME = {"passed": "passed", "flaky": "passed", "failed": "failed", "error": "failed", "xpassed": "failed",
+            "skipped": "skipped", "xfailed": "skipped"}
 
 # The rows of the seed page's feature table, in its order.
 SEED_FEATURES = (
@@ -43,31 +43,30 @@ class FeatureRow:
 
 
 class FeatureView:
+    """Built from a run's results document (results.json), so the view, the
+    matrix and the regression diff all read the same records."""
+
     def __init__(self):
         self.rows: dict[str, FeatureRow] = {}
-        self._seen: dict[str, str] = {}
-        self.cells: dict[tuple[str, str], list[str]] = defaultdict(list)  # (feature, model) -> outcomes
 
-    def add(self, report) -> None:
-        props = dict(report.user_properties)
-        name = props.get("case_name")
-        if name is None:
-            return
-        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            outcome = report.outcome
-            if hasattr(report, "wasxfail"):
-                outcome = "failed" if report.outcome == "passed" else "skipped"  # XPASS(strict) / known failure
-            self._seen[name] = outcome
-            feature = props.get("feature") or f"({props.get('area', 'other')})"
-            row = self.rows.setdefault(feature, FeatureRow(feature))
-            getattr(row, outcome if outcome in ("passed", "failed") else "skipped").append(name)
-            if outcome == "passed" and props.get("rejected") == "true":
-                row.rejected.append(name)
-            if outcome == "skipped" and isinstance(report.longrepr, tuple):
-                row.skip_reasons.add(str(report.longrepr[2]).removeprefix("Skipped: "))
-            if props.get("model"):
-                row.models.add(props["model"])
-                self.cells[(feature, props["model"])].append(outcome)
+    @classmethod
+    def from_results(cls, document: dict) -> "FeatureView":
+        view = cls()
+        for case in document.get("cases", []):
+            view.add(case)
+        return view
+
+    def add(self, case: dict) -> None:
+        outcome = _OUTCOME.get(case.get("outcome") or "error", "failed")
+        feature = case.get("feature") or f"({case.get('area') or 'other'})"
+        row = self.rows.setdefault(feature, FeatureRow(feature))
+        getattr(row, outcome).append(case["name"])
+        if outcome == "passed" and case.get("rejected"):
+            row.rejected.append(case["name"])
+        if outcome == "skipped" and case.get("skip_reason"):
+            row.skip_reasons.add(case["skip_reason"])
+        if case.get("model"):
+            row.models.add(case["model"])
 
     def ordered(self) -> list[FeatureRow]:
         seed = [self.rows.get(f, FeatureRow(f)) for f in SEED_FEATURES]
@@ -87,31 +86,6 @@ class FeatureView:
             out.append(f"{row.feature:<{width}}  {row.status:<20} {counts}{note}")
         return out
 
-    def models(self) -> list[str]:
-        return sorted({model for _, model in self.cells})
-
-    def cell(self, feature: str, model: str) -> str:
-        outcomes = self.cells.get((feature, model), [])
-        if not outcomes:
-            return "-"
-        if "failed" in outcomes:
-            return "FAIL"
-        return "ok" if "passed" in outcomes else "skip"
-
-    def matrix_lines(self) -> list[str]:
-        """Feature x model, for runs that touched several models (--discover)."""
-        models = self.models()
-        features = [r.feature for r in self.ordered() if any((r.feature, m) in self.cells for m in models)]
-        if len(models) < 2 or not features:
-            return []
-        width = max(len(f) for f in features)
-        cols = [max(len(m), 4) for m in models]
-        lines = [" " * width + "  " + "  ".join(m.ljust(c) for m, c in zip(models, cols))]
-        for feature in features:
-            lines.append(feature.ljust(width) + "  " + "  ".join(self.cell(feature, m).ljust(c)
-                                                                for m, c in zip(models, cols)))
-        return lines
-
     def to_json(self, profile: str, target: str) -> dict:
         return {
             "profile": profile, "target": target,
@@ -119,7 +93,6 @@ class FeatureView:
                           "passed": r.passed, "failed": r.failed, "skipped": r.skipped,
                           "rejected_as_declared": r.rejected, "skip_reasons": sorted(r.skip_reasons),
                           "models": sorted(r.models)} for r in self.ordered()],
-            "matrix": {f"{feature} @ {model}": self.cell(feature, model) for feature, model in sorted(self.cells)},
         }
 
     def write(self, directory: Path, profile: str, target: str) -> Path:
@@ -127,10 +100,3 @@ class FeatureView:
         path = directory / "feature-support.json"
         path.write_text(json.dumps(self.to_json(profile, target), indent=2) + "\n", encoding="utf-8")
         return path
-
-
-def counts(view: FeatureView) -> dict[str, int]:
-    tally: dict[str, int] = defaultdict(int)
-    for row in view.ordered():
-        tally[row.status] += 1
-    return dict(tally)

@@ -293,3 +293,21 @@ def render_html(matrix: Matrix, title: str = "respcheck: feature × model matrix
         out.append("</ul>")
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
+
+
+_SHORT = {"fail": "FAIL", "flaky": "flaky", "pass": "ok", "skip": "skip", "empty": "-"}
+
+
+def render_text(matrix: Matrix) -> list[str]:
+    """Terminal lines of the matrix, for runs that touched several models (--discover)."""
+    models = [m for m in matrix.models if m != "-"]
+    rows = [f for f in matrix.features if any(matrix.cell(f, m).status != "empty" for m in models)]
+    if len(models) < 2 or not rows:
+        return []
+    width = max(len(f) for f in rows)
+    cols = [max(len(m), 5) for m in models]
+    lines = [" " * width + "  " + "  ".join(m.ljust(c) for m, c in zip(models, cols))]
+    for feature in rows:
+        lines.append(feature.ljust(width) + "  " + "  ".join(
+            _SHORT[matrix.cell(feature, m).status].ljust(c) for m, c in zip(models, cols)))
+    return lines

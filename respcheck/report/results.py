@@ -26,7 +26,7 @@ class ResultsCollector:
         record = self.cases.setdefault(name, {
             "id": props.get("case_id"), "name": name, "area": props.get("area"), "feature": props.get("feature"),
             "model": None, "endpoint": None, "outcome": None, "flaky": False, "retries": 0, "duration": 0.0,
-            "failures": [], "skip_reason": None, "transcript": None})
+            "failures": [], "skip_reason": None, "transcript": None, "rejected": False})
         record["duration"] = round(record["duration"] + (report.duration or 0.0), 6)
         for key in ("model", "endpoint", "transcript"):
             if props.get(key):
@@ -34,6 +34,7 @@ class ResultsCollector:
         if props.get("retries"):
             record["retries"] = int(props["retries"])
         record["flaky"] = props.get("flaky") == "true"
+        record["rejected"] = props.get("rejected") == "true"  # passed by answering the profile's rejection
         if props.get("failures"):
             record["failures"] = json.loads(props["failures"])
         if report.when == "setup" and report.outcome == "skipped":

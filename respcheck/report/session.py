@@ -1,8 +1,9 @@
-"""Everything a run leaves behind, gathered from test reports and written at
-the end: results.json, the feature-support view, the feature × model matrix
-(Markdown and HTML), the regression diff against a baseline — and the exit
-code that `--fail-on` asks for. Workers of an xdist run only report; the
-controller (or the single process) writes."""
+"""Everything a run leaves behind, gathered from test reports into one
+results document and derived from it at the end: results.json, the
+feature-support view, the feature × model matrix (Markdown, HTML, terminal),
+the regression diff against a baseline — and the exit code that `--fail-on`
+asks for. Workers of an xdist run only report; the controller (or the single
+process) writes."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class RunReport:
         self.baseline = baseline
         self.fail_on = fail_on
         self.features = FeatureView()
+        self.matrix_text: list[str] = []
         self.results = ResultsCollector()
         self.diff = None
         self.written: list[Path] = []
@@ -34,7 +36,6 @@ class RunReport:
 
     # A plugin object: registered once per process.
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.features.add(report)
         self.results.add(report)
 
     @property
@@ -42,7 +43,11 @@ class RunReport:
         return bool(self.results.cases)
 
     def finish(self, profile: str, target: str) -> None:
+        from .matrix import build_matrix, render_text
+
         document = self.results.document(profile, target)
+        self.features = FeatureView.from_results(document)
+        self.matrix_text = render_text(build_matrix(document))
         if self.dir is not None:
             self.written.append(self.results.write(self.dir, document))
             self.written.append(self.features.write(self.dir, profile, target))
@@ -72,10 +77,9 @@ class RunReport:
         terminal.section(f"respcheck feature support: profile {profile}")
         for line in self.features.lines():
             terminal.write_line(line)
-        matrix = self.features.matrix_lines()
-        if matrix:
+        if self.matrix_text:
             terminal.section("respcheck model x feature matrix")
-            for line in matrix:
+            for line in self.matrix_text:
                 terminal.write_line(line)
         if self.error:
             terminal.write_line(f"respcheck: {self.error}", red=True)
@@ -90,10 +94,8 @@ class RunReport:
 
 
 def _write_matrix(directory: Path, document: dict, profile: str) -> list[Path]:
-    try:
-        from .matrix import build_matrix, render_html, render_markdown
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return []
+    from .matrix import build_matrix, render_html, render_markdown
+
     matrix = build_matrix(document)
     md, html = directory / "matrix.md", directory / "matrix.html"
     md.write_text(render_markdown(matrix), encoding="utf-8")

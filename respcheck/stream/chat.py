@@ -24,7 +24,7 @@ class ChatStreamChecker:
         self._counts: dict[str, int] = {}
         self.frames: list[Frame] = []
         self.done = 0
-        self.error: dict | None = None
+        self.error_event: dict | None = None  # the error frame, if the stream carried one
         self.finish_reason: Any = None
         self.usage: Any = None
         self.routing_metadata: Any = None
@@ -37,7 +37,7 @@ class ChatStreamChecker:
     def terminal(self) -> dict | None:
         """The completion the chunks add up to (what body expectations read);
         none for a stream that ended in an error frame: it completed nothing."""
-        if not self.frames or self.error is not None:
+        if not self.frames or self.error_event is not None:
             return None
         message: dict = {"role": "assistant", "content": "".join(self.content) if self.content else None}
         if self.tool_calls:
@@ -69,14 +69,14 @@ class ChatStreamChecker:
             self.report("stream.json", f"{where}: data is not JSON ({exc}): {frame.data[:80]!r}")
             return
         if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
-            self.error = chunk
+            self.error_event = chunk
             if not self._store.is_valid(ERROR_SCHEMA, chunk):
                 issues = self._store.issues(ERROR_SCHEMA, chunk)
                 self.report("chat.stream.error", f"{where}: the error frame is malformed: "
                             + "; ".join(f"{i.path}: {i.message}" for i in issues[:2]))
             return
         if isinstance(chunk, dict) and chunk.get("type") == "error":
-            self.error = chunk
+            self.error_event = chunk
             self.report("chat.stream.error", f"{where}: a Responses-style error event in a chat stream; the chat "
                                              "form is data: {\"error\": {...}}")
             return
@@ -131,7 +131,7 @@ class ChatStreamChecker:
     def finish(self, end: StreamEnd) -> list[Failure]:
         if end.reason != "eof":
             self.report(end.reason, end.message)
-        elif self.error is None:
+        elif self.error_event is None:
             if not self.done:
                 self.report("chat.stream.done", "the stream does not end with data: [DONE]")
             if self.finish_reason is None:
