@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     faults = commands.add_parser("faults", help="list the reference gateway's fault switches")
     faults.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    commands.add_parser("rules", help="list every rule a failure can name, with what it checks")
+
     diff = commands.add_parser("diff", help="compare a run's results.json with a baseline run's")
     diff.add_argument("baseline", help="the baseline run's results.json (or the directory holding it)")
     diff.add_argument("current", help="the current run's results.json (or the directory holding it)")
@@ -118,6 +120,19 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list_rules() -> int:
+    from .checks import RULES
+    from .stream import RULES as STREAM_RULES
+
+    rules = {**RULES, **STREAM_RULES, "models.endpoints": "(--discover) a model serves the endpoints its directory "
+                                                          "entry claims",
+             "models.capabilities": "(--discover) a model does what its directory entry claims"}
+    width = max(map(len, rules))
+    for name in sorted(rules):
+        print(f"{name:<{width}}  {rules[name]}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -130,5 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         return _list_faults(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "rules":
+        return _list_rules()
     parser.print_help(sys.stderr)
     return 2

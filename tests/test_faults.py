@@ -361,3 +361,11 @@ def test_discover_fault_fails_exactly_the_claims_it_breaks(fault, pytester, repo
     assert failed - claimed <= expect.also, f"{fault}: {sorted(failed - claimed)} failed too"
     for name in claimed:
         assert expect.rule in outcomes[name].rules, (name, outcomes[name].rules)
+
+
+def test_every_rule_a_fault_breaks_is_listed_by_respcheck_rules(capsys):
+    from respcheck.cli import main
+
+    assert main(["rules"]) == 0
+    listed = {line.split()[0] for line in capsys.readouterr().out.splitlines()}
+    assert {fault.rule for fault in FAULTS.values()} <= listed
