@@ -14,6 +14,7 @@ from typing import Literal
 import httpx
 import openai
 import pytest
+from gateway_probes import broken_probes, probe_tests, read_stream
 from openai.types.responses import (
     Response,
     ResponseFunctionToolCall,
@@ -99,19 +100,10 @@ def parse_events(raw: bytes) -> list[dict]:
 
 
 def stream(http, server, body: dict) -> Streamed:
-    raw, error = bytearray(), None
-    with http.stream("POST", server.base_url + "/responses", json={**body, "stream": True}, headers=HEADERS,
-                     timeout=httpx.Timeout(10, read=0.75)) as resp:
-        try:
-            for chunk in resp.iter_bytes():
-                raw += chunk
-        except httpx.ReadTimeout:
-            error = "timeout"
-        except httpx.RemoteProtocolError:
-            error = "cut"
+    resp, raw, error = read_stream(http, server.base_url + "/responses", body, headers=HEADERS)
     if resp.status_code >= 400:
         return Streamed([], f"HTTP {resp.status_code}")
-    return Streamed(parse_events(bytes(raw)), error)
+    return Streamed(parse_events(raw), error)
 
 
 def body_of(result) -> dict:
@@ -890,14 +882,12 @@ FEATURE_PROBES = {
 
 def _broken_feature_probes(http, server) -> set[str]:
     run = uuid.uuid4().hex
-    broken = set()
-    for name, (requests, is_broken) in FEATURE_PROBES.items():
-        answers = []
-        for request in json.loads(json.dumps(requests).replace("{run}", run)):
-            answers.append(stream(http, server, request) if request.get("stream") else send(http, server, request))
-        if is_broken(answers):
-            broken.add(name)
-    return broken
+
+    def answer(_name: str, requests: list[dict]) -> list:
+        return [stream(http, server, request) if request.get("stream") else send(http, server, request)
+                for request in json.loads(json.dumps(requests).replace("{run}", run))]
+
+    return broken_probes(FEATURE_PROBES, answer)
 
 
 def test_feature_fault_table_covers_every_feature_fault():
@@ -905,14 +895,8 @@ def test_feature_fault_table_covers_every_feature_fault():
     assert len(FEATURE_PROBES) == 29
 
 
-def test_clean_gateway_breaks_no_feature_probe(http, server):
-    assert _broken_feature_probes(http, server) == set()
-
-
-@pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_fault_breaks_only_its_own_feature_probe(http, fault):
-    with ReferenceServer(faults=[fault]) as faulty:
-        assert _broken_feature_probes(http, faulty) == ({fault} & FEATURE_PROBES.keys())
+test_clean_gateway_breaks_no_feature_probe, test_fault_breaks_only_its_own_feature_probe = probe_tests(
+    FEATURE_PROBES, _broken_feature_probes)
 
 
 def _frames(body: dict, *faults: str) -> Streamed:

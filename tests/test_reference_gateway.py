@@ -11,6 +11,7 @@ from datetime import datetime
 import httpx
 import openai
 import pytest
+from gateway_probes import broken_probes, probe_tests
 from openai.types.responses import Response
 
 from respcheck.cli import main
@@ -341,7 +342,7 @@ FAULT_PROBES = {
 
 
 def _broken_probes(http, server) -> set[str]:
-    return {name for name, (request, broken) in FAULT_PROBES.items() if broken(send(http, server, **request))}
+    return broken_probes(FAULT_PROBES, lambda _name, request: send(http, server, **request))
 
 
 STREAM_AREA = "streaming"
@@ -357,14 +358,7 @@ def test_fault_table_covers_every_fault():
         assert fault.description and "\n" not in fault.description
 
 
-def test_clean_gateway_breaks_no_probe(http, server):
-    assert _broken_probes(http, server) == set()
-
-
-@pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_fault_breaks_only_its_own_probe(http, fault):
-    with ReferenceServer(faults=[fault]) as faulty:
-        assert _broken_probes(http, faulty) == ({fault} & FAULT_PROBES.keys())
+test_clean_gateway_breaks_no_probe, test_fault_breaks_only_its_own_probe = probe_tests(FAULT_PROBES, _broken_probes)
 
 
 def test_unknown_fault_is_rejected_with_the_valid_names():

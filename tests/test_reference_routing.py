@@ -13,6 +13,7 @@ import pytest
 from auriko.errors.types import AurikoAPIError
 from auriko.models.providers import DirectoryResponse, ModelList
 from auriko.route_types import GatewayOptions, RoutingMetadata, RoutingOptions
+from gateway_probes import broken_probes, memoized, probe_tests, read_stream
 
 from respcheck.reference import DEFAULT_API_KEY, FAULTS, ReferenceServer
 from respcheck.reference.assets import data_url
@@ -73,18 +74,9 @@ def exchange(http, server, path: str, body: dict | None = None, *, stream: bool 
     if not stream:
         resp = http.post(url, json=body, headers=HEADERS)
         return Result(resp.status_code, _json(resp))
-    raw, error = bytearray(), None
-    with http.stream("POST", url, json={**body, "stream": True}, headers=HEADERS,
-                     timeout=httpx.Timeout(10, read=0.75)) as resp:
-        try:
-            for chunk in resp.iter_bytes():
-                raw += chunk
-        except httpx.ReadTimeout:
-            error = "timeout"
-        except httpx.RemoteProtocolError:
-            error = "cut"
+    resp, raw, error = read_stream(http, url, body, headers=HEADERS)
     if resp.status_code >= 400 or not resp.headers.get("content-type", "").startswith("text/event-stream"):
-        return Result(resp.status_code, _loads(bytes(raw)))
+        return Result(resp.status_code, _loads(raw))
     frames = []
     for block in raw.decode().replace("\r\n", "\n").split("\n\n"):
         data = "\n".join(line[5:].removeprefix(" ") for line in block.split("\n") if line.startswith("data:"))
@@ -712,18 +704,8 @@ def _run(http, server, spec: dict) -> Result:
 
 
 def _broken_gateway_probes(http, server) -> set[str]:
-    cache: dict[str, Result] = {}
-    broken = set()
-    for name, (specs, is_broken) in GATEWAY_PROBES.items():
-        results = []
-        for spec in specs:
-            key = json.dumps(spec, sort_keys=True)
-            if key not in cache:
-                cache[key] = _run(http, server, spec)
-            results.append(cache[key])
-        if is_broken(results):
-            broken.add(name)
-    return broken
+    run = memoized(lambda spec: _run(http, server, spec))
+    return broken_probes(GATEWAY_PROBES, lambda _name, specs: [run(spec) for spec in specs])
 
 
 def test_gateway_fault_table_covers_every_gateway_fault():
@@ -731,14 +713,8 @@ def test_gateway_fault_table_covers_every_gateway_fault():
     assert len(GATEWAY_PROBES) == 35
 
 
-def test_clean_gateway_breaks_no_gateway_probe(http, server):
-    assert _broken_gateway_probes(http, server) == set()
-
-
-@pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_fault_breaks_only_its_own_gateway_probe(http, fault):
-    with ReferenceServer(faults=[fault]) as faulty:
-        assert _broken_gateway_probes(http, faulty) == ({fault} & GATEWAY_PROBES.keys())
+test_clean_gateway_breaks_no_gateway_probe, test_fault_breaks_only_its_own_gateway_probe = probe_tests(
+    GATEWAY_PROBES, _broken_gateway_probes)
 
 
 # --- what each fault does, exactly -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 import openai
 import pytest
+from gateway_probes import broken_probes, memoized, probe_tests, read_stream
 from openai.lib.streaming.responses._responses import ResponseStreamState
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
@@ -96,18 +97,10 @@ class Streamed:
 
 def stream(http: httpx.Client, server, body: dict, read_timeout: float = 0.75) -> Streamed:
     """POST with stream: true and read the whole body (or until it stalls or is cut)."""
-    raw, error, start = bytearray(), None, time.monotonic()
-    timeout = httpx.Timeout(10, read=read_timeout)
-    with http.stream("POST", server.base_url + "/responses", json={**body, "stream": True},
-                     headers=HEADERS, timeout=timeout) as resp:
-        try:
-            for chunk in resp.iter_bytes():
-                raw += chunk
-        except httpx.ReadTimeout:
-            error = "timeout"
-        except httpx.RemoteProtocolError:
-            error = "cut"
-    return Streamed(resp.status_code, resp.headers.get("content-type", ""), parse_sse(bytes(raw)), error,
+    start = time.monotonic()
+    resp, raw, error = read_stream(http, server.base_url + "/responses", body, headers=HEADERS,
+                                   read_timeout=read_timeout)
+    return Streamed(resp.status_code, resp.headers.get("content-type", ""), parse_sse(raw), error,
                     time.monotonic() - start)
 
 
@@ -490,16 +483,14 @@ STREAM_PROBES = {
 
 
 def _broken_stream_probes(http, server) -> set[str]:
-    results: dict[str, Streamed] = {}
-    broken = set()
-    for name, (request, is_broken) in STREAM_PROBES.items():
-        key = json.dumps(request, sort_keys=True)
-        if key not in results:
-            results[key] = stream(http, server, request)
-            assert results[key].seconds < 2.5, f"{name}: the probe took {results[key].seconds:.1f} s"
-        if is_broken(results[key]):
-            broken.add(name)
-    return broken
+    streamed = memoized(lambda request: stream(http, server, request))
+
+    def answer(name: str, request: dict) -> Streamed:
+        result = streamed(request)
+        assert result.seconds < 2.5, f"{name}: the probe took {result.seconds:.1f} s"
+        return result
+
+    return broken_probes(STREAM_PROBES, answer)
 
 
 def test_stream_fault_table_covers_every_stream_fault():
@@ -509,14 +500,8 @@ def test_stream_fault_table_covers_every_stream_fault():
         assert FAULTS[name].rule.startswith("stream.") or FAULTS[name].rule == "usage.present"
 
 
-def test_clean_gateway_breaks_no_stream_probe(http, server):
-    assert _broken_stream_probes(http, server) == set()
-
-
-@pytest.mark.parametrize("fault", sorted(STREAM_PROBES))
-def test_stream_fault_breaks_only_its_own_probe(http, fault):
-    with ReferenceServer(faults=[fault]) as faulty:
-        assert _broken_stream_probes(http, faulty) == {fault}
+test_clean_gateway_breaks_no_stream_probe, test_stream_fault_breaks_only_its_own_probe = probe_tests(
+    STREAM_PROBES, _broken_stream_probes, faults=STREAM_PROBES)
 
 
 @pytest.mark.parametrize(("fault", "numbers"), [
