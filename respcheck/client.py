@@ -9,24 +9,39 @@ size, and transport failures become a readable `Exchange.error`.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from . import jsonstrict
 from .jsonpath import MISSING
 from .concurrency import limiter
 from .sse import read_stream
-from .transport import bounded_transport, total_deadline
+from .transport import bounded_transport, connections_opened, total_deadline
 
 INVALID_KEY = "rc-invalid-key-000000"
+# An unanswered request on a connection the pool kept alive is sent again on
+# another: the server closed that connection (idle timeout, or a crash on the
+# previous request); the request itself was never answered.
+MAX_SENDS = 3
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"})
+
+
+class SentHeaders(dict):
+    """The headers of a request. Its repr masks credentials, so a traceback
+    printed with `pytest -l` (locals) or a debugger never shows the key."""
+
+    def __repr__(self) -> str:
+        return repr({k: ("***" if k.lower() in _CREDENTIAL_HEADERS else v) for k, v in self.items()})
 
 
 @dataclass(frozen=True)
 class Target:
     base_url: str  # ends in /v1 (like the OpenAI SDK's base_url); case paths are relative to it
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float = 30.0
     max_body_bytes: int = 8 * 1024 * 1024
@@ -34,7 +49,7 @@ class Target:
     stream_idle_timeout: float = 30.0
     stream_timeout: float = 300.0
     max_stream_events: int = 200_000
-    max_stream_bytes: int = 512 * 1024 * 1024
+    max_stream_bytes: int = 64 * 1024 * 1024
     rate_limit: float | None = None  # requests per second
     retry_after_budget: float = 60.0  # seconds of 429 Retry-After waits a run may spend
     concurrency: int | None = None  # requests in flight across all xdist workers
@@ -57,6 +72,8 @@ class Exchange:
     streamed: bool = False  # the body was read as SSE frames (the step's StreamChecker keeps them)
     stream_end: Any = None  # sse.StreamEnd
     waited: float = 0.0  # seconds spent waiting out 429 Retry-After before this answer
+    resent: int = 0  # times the request went out again after a kept-alive connection closed unanswered
+    unanswered_on_reused: bool = False  # failed with no answer on a connection the pool had kept alive
     _json: Any = field(default=None, repr=False)
     _json_error: str | None = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
@@ -73,8 +90,8 @@ class Exchange:
             self._json, self._json_error = MISSING, "the body is empty"
             return
         try:
-            self._json = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            self._json = jsonstrict.loads(self.body)
+        except jsonstrict.JsonError as exc:
             snippet = self.body[:80].decode("utf-8", "replace")
             self._json, self._json_error = MISSING, f"the body is not JSON ({exc}); it starts with {snippet!r}"
 
@@ -106,6 +123,7 @@ class Client:
         self.target = target
         self._next_slot = 0.0
         self.retry_budget = target.retry_after_budget
+        self._shared = threading.Lock()  # the rate-limit slot and the Retry-After budget belong to all threads
         self._slot = limiter(target.concurrency)
         self._http = httpx.Client(timeout=httpx.Timeout(target.timeout), follow_redirects=False, trust_env=False,
                                   transport=transport if transport is not None else bounded_transport())
@@ -117,14 +135,15 @@ class Client:
         """--rate-limit: space requests evenly instead of bursting at a real gateway."""
         if not self.target.rate_limit:
             return
-        now = time.monotonic()
-        wait = self._next_slot - now
-        if wait > 0:
-            time.sleep(wait)
-        self._next_slot = max(now, self._next_slot) + 1.0 / self.target.rate_limit
+        with self._shared:
+            now = time.monotonic()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / self.target.rate_limit
+        if slot > now:
+            time.sleep(slot - now)
 
     def build_headers(self, auth: str, extra: dict[str, str] | None, content_type: str | None) -> dict[str, str]:
-        headers = {"Accept": "application/json, text/event-stream", "User-Agent": "respcheck"}
+        headers = SentHeaders({"Accept": "application/json, text/event-stream", "User-Agent": "respcheck"})
         headers.update(self.target.headers)
         if auth == "default" and self.target.api_key:
             headers["Authorization"] = f"Bearer {self.target.api_key}"
@@ -154,12 +173,13 @@ class Client:
         waited = 0.0
         for _ in range(6):
             with self._slot():
-                exchange = attempt()
+                exchange = _answered(attempt)
             wait = _retry_after(exchange) if exchange.status == 429 else None
-            if wait is None or wait > self.retry_budget:
-                break
+            with self._shared:
+                if wait is None or wait > self.retry_budget:
+                    break
+                self.retry_budget -= wait
             time.sleep(wait)
-            self.retry_budget -= wait
             waited += wait
         exchange.waited = waited
         return exchange
@@ -173,6 +193,7 @@ class Client:
         self._pace()
         started = time.monotonic()
         deadline = started + self.target.timeout
+        opened = connections_opened()
         try:
             with total_deadline(self.target.timeout), \
                     self._http.stream(method, url, headers=headers, content=body) as response:
@@ -181,6 +202,7 @@ class Client:
                 exchange.body, exchange.error = _read_bounded(response, deadline, self.target)
         except httpx.HTTPError as exc:
             exchange.error = transport_failure(exc, self.target, exchange.status, self.target.timeout)
+            exchange.unanswered_on_reused = _unanswered_on_reused(exc, exchange, opened)
         exchange.elapsed = time.monotonic() - started
         return exchange
 
@@ -192,9 +214,14 @@ class Client:
         timeout = httpx.Timeout(t.timeout, read=t.stream_idle_timeout)
         self._pace()
         started = time.monotonic()
+        opened = connections_opened()
         try:
-            with total_deadline(t.stream_timeout), \
+            # Until the headers are in, a stream is an ordinary request (a server
+            # dripping its headers is held to --request-timeout); from then on
+            # the body may run for --stream-timeout.
+            with total_deadline(t.timeout) as limit, \
                     self._http.stream(method, url, headers=headers, content=body, timeout=timeout) as response:
+                limit.extend_to(t.stream_timeout - (time.monotonic() - started))
                 exchange.status = response.status_code
                 exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
                 is_sse = exchange.content_type.lower().startswith("text/event-stream")
@@ -208,8 +235,27 @@ class Client:
                         idle_timeout=t.stream_idle_timeout)
         except httpx.HTTPError as exc:
             exchange.error = transport_failure(exc, t, exchange.status, min(t.timeout, t.stream_idle_timeout))
+            exchange.unanswered_on_reused = _unanswered_on_reused(exc, exchange, opened)
         exchange.elapsed = time.monotonic() - started
         return exchange
+
+
+def _unanswered_on_reused(exc: httpx.HTTPError, exchange: Exchange, opened_before: int) -> bool:
+    """No byte of an answer came, and no new connection was opened for the
+    request: it went out on a kept-alive connection the server had closed."""
+    if exchange.status is not None or isinstance(exc, (httpx.TimeoutException, httpx.ConnectError)):
+        return False
+    return connections_opened() == opened_before
+
+
+def _answered(attempt) -> Exchange:
+    exchange = attempt()
+    resent = 0
+    while exchange.unanswered_on_reused and resent < MAX_SENDS - 1:
+        resent += 1
+        exchange = attempt()
+    exchange.resent = resent
+    return exchange
 
 
 def _retry_after(exchange: Exchange) -> float | None:

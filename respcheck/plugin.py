@@ -1,34 +1,39 @@
 """The pytest plugin: YAML case files become items, the profile decides what
-runs, the target is started once per session, failures read like a report.
+runs, the target is started once per session, cases run ahead of pytest on
+the scheduler, failures read like a report.
 
-Public pytest API only (the "non-python tests" pattern).
+Public pytest API only (the "non-python tests" pattern); the items live in
+`items`, the run of one case in `runner`.
 """
 
 from __future__ import annotations
 
-import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
-from .case import Case, CaseError, load_case_file
-from .discover import CLAIMS, Planned
-from .onboarding import discover_items, label_broken_claim
+from .items import CaseFile, CaseItem
+from .onboarding import discover_items
 from .recording import clear_recording
 from .options import RunSettings, UsageError, add_options, resolve
-from .report.allure import attach_to_allure
 from .report.session import RunReport
-from .report.transcript import write_transcript
-from .report.text import render_failure
-from .runner import CaseRun, run_case
+from .scheduler import CaseScheduler
 from .target import TargetSession, Unreachable
 
 SESSION = pytest.StashKey[TargetSession]()
-# Rules a retry may cure: the model's wording. Never schema, order or status.
-SEMANTIC_RULES = frozenset({"output.text"})
 SETTINGS = pytest.StashKey[RunSettings]()
 SEEN_IDS = pytest.StashKey[dict]()
 REPORT = pytest.StashKey[RunReport]()
+SCHEDULER = pytest.StashKey[CaseScheduler]()
+ANNOUNCED = pytest.StashKey[bool]()
+ITEMS = pytest.StashKey[list]()  # the collected items, in order: what the scheduler runs ahead
+PYTEST_SESSION = pytest.StashKey[pytest.Session]()
+
+# Without --concurrency: the embedded gateway takes a few cases at once; a
+# remote target gets one at a time unless its profile says more.
+EMBEDDED_CONCURRENCY = 4
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +46,22 @@ def pytest_configure(config: pytest.Config) -> None:
     report = RunReport(config.option.report_dir, config.option.baseline, config.option.fail_on)
     config.stash[REPORT] = report
     config.pluginmanager.register(report, "respcheck-report")
+    _terminate_as_interrupt()
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (a CI job cancelled) ends the run the way Ctrl-C does, so the
+    reports of what ran are still written."""
+    if os.name != "posix" or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    try:
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread (pytest run from a thread): leave it
+        pass
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt("SIGTERM")
 
 
 def _settings(config: pytest.Config) -> RunSettings:
@@ -69,188 +90,43 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     return None
 
 
-class CaseFile(pytest.File):
-    def collect(self):
-        try:
-            cases = load_case_file(self.path)
-        except CaseError as exc:
-            yield BrokenCaseItem.from_parent(self, name="case-file-error", error=exc)
-            return
-        seen = self.config.stash[SEEN_IDS]
-        for case in cases:
-            if case.name in seen:
-                error = CaseError(self.path, case.line, f"case id {case.id!r} is already used at {seen[case.name]}",
-                                  case.id)
-                yield BrokenCaseItem.from_parent(self, name=case.name, error=error)
-                continue
-            seen[case.name] = f"{self.path}:{case.line}"
-            item = CaseItem.from_parent(self, name=case.name, case=case)
-            for tag in case.tags:
-                self.config.addinivalue_line("markers", f"{tag}: respcheck case tag")
-                item.add_marker(tag)
-            item.add_marker("respcheck")
-            yield item
-
-
-class CaseFileFailure(Exception):
-    pass
-
-
-class BrokenCaseItem(pytest.Item):
-    """Stands for a case file (or case) that cannot be used: it fails with the
-    file, line and rule, and the rest of the run goes on."""
-
-    def __init__(self, *, error: CaseError, **kwargs):
-        super().__init__(**kwargs)
-        self.error = error
-
-    def runtest(self) -> None:
-        raise CaseFileFailure(self.error.render())
-
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, CaseFileFailure):
-            return f"[case-file] {excinfo.value}"
-        return super().repr_failure(excinfo, style)
-
-    def reportinfo(self):
-        return self.path, (self.error.line or 1) - 1, f"case file {self.path.name}"
-
-
-class CaseFailed(Exception):
-    def __init__(self, run: CaseRun):
-        super().__init__(", ".join(sorted({f.rule for f in run.failures})))
-        self.run = run
-
-
-class CaseItem(pytest.Item):
-    def __init__(self, *, case: Case, discovered: Planned | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.case = case
-        self.discovered = discovered  # set for items --discover made for one model of the directory
-        self.case_run: CaseRun | None = None
-        self.user_properties.append(("case_id", case.id))
-        self.user_properties.append(("case_name", self.name))  # "<case>[matrix]", or "...@model" with --discover
-        self.user_properties.append(("area", case.area))
-        if case.feature:
-            self.user_properties.append(("feature", case.feature))
-
-    def setup(self) -> None:
-        settings = _settings(self.config)
-        profile = settings.profile
-        model = self._models().get((self.case.models or ("text",))[0])
-        if model:  # known before any skip, so a skipped case still has its matrix column
-            self.user_properties.append(("model", model))
-        override = profile.cases.get(self.case.id, {})
-        if "skip" in override:
-            pytest.skip(f"profile {profile.name!r}: {override['skip']}")
-        requires = self.case.all_requires
-        if self.discovered is not None:  # the directory, not the profile, speaks for the model's features
-            requires = tuple(r for r in requires if r not in CLAIMS)
-        decision = profile.decide(requires)
-        if decision.kind == "skip":
-            pytest.skip(decision.reason)
-        for role in self.case.models or ("text",):
-            if not self._models().get(role):
-                pytest.skip(f"profile {profile.name!r} names no model for role {role!r} (add it, or --model {role}=ID)")
-        if "xfail" in override:
-            self.add_marker(pytest.mark.xfail(reason=f"profile {profile.name!r}: {override['xfail']}", strict=True))
-
-    def _models(self) -> dict[str, str]:
-        models = _settings(self.config).models
-        if self.discovered is not None:
-            models = {**models, self.discovered.role: self.discovered.model}
-        return models
-
-    def runtest(self) -> None:
-        session = self.config.stash[SESSION]
-        settings = session.settings
-        client = session.start()
-        override = settings.profile.cases.get(self.case.id, {}).get("expect")
-        replace = False
-        if self.discovered is not None and self.discovered.expect_override is not None:
-            override, replace = self.discovered.expect_override, True
-        retries = 0
-        while True:
-            run = run_case(self.case, client, settings.profile, self._models(), override, replace)
-            if self.discovered is not None:
-                label_broken_claim(run, self.discovered)
-            # Only the model's wording is worth asking again; protocol failures are not luck.
-            if not run.failures or retries >= self.config.option.retries or not all(
-                    f.rule in SEMANTIC_RULES for f in run.failures):
-                break
-            retries += 1
-        self.case_run = run
-        self._record(run, session, retries)
-        attach_to_allure(self, run, session.masker, settings.profile.name)
-        if run.failures:
-            raise CaseFailed(run)
-
-    def _record(self, run: CaseRun, session: TargetSession, retries: int) -> None:
-        """What reports need, as user properties: they travel from xdist workers."""
-        props = self.user_properties
-        statuses = [str(s.exchange.status) for s in run.steps if s.exchange and s.exchange.status]
-        props.append(("http_statuses", ",".join(statuses)))
-        if run.steps and run.steps[-1].exchange is not None:
-            last = run.steps[-1].exchange
-            props.append(("endpoint", f"{last.method} {last.url.split('/v1', 1)[-1] if '/v1' in last.url else last.url}"))
-        types = _output_types(run)
-        if types:
-            props.append(("output_types", ",".join(types)))
-        if any(s.rejected is not None for s in run.steps):
-            props.append(("rejected", "true"))
-        if any(s.exchange is not None and s.exchange.streamed for s in run.steps):
-            props.append(("streamed", "true"))
-        if retries:
-            props.append(("retries", str(retries)))
-            if not run.failures:
-                props.append(("flaky", "true"))
-        if run.failures:
-            props.append(("failed_rules", ",".join(sorted({f.rule for f in run.failures}))))
-            failures = [{"rule": f.rule, "message": session.masker.text(f.message), "path": f.path, "step": f.step}
-                        for f in run.failures]
-            props.append(("failures", json.dumps(failures)))
-            report_dir = self.config.option.report_dir
-            if report_dir:
-                path = write_transcript(Path(report_dir), run, session.masker)
-                props.append(("transcript", str(path.relative_to(report_dir))))
-
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, CaseFailed):
-            session = self.config.stash[SESSION]
-            return render_failure(excinfo.value.run, session.masker, verbose=self.config.option.verbose > 0)
-        return super().repr_failure(excinfo, style)
-
-    def reportinfo(self):
-        return self.path, self.case.line - 1, f"case {self.case.name}"
-
-
-def _output_types(run: CaseRun) -> list[str]:
-    """Item types of the last answer's output (for reports and the fault tests)."""
-    if not run.steps or run.steps[-1].exchange is None:
-        return []
-    last = run.steps[-1]
-    body = last.stream.terminal if last.exchange.streamed and last.stream is not None else last.exchange.json
-    output = body.get("output") if isinstance(body, dict) else None
-    if not isinstance(output, list):
-        return []
-    return sorted({item.get("type") for item in output if isinstance(item, dict) and isinstance(item.get("type"), str)})
-
-
 def _has_cases(items) -> bool:
     return any(isinstance(item, CaseItem) for item in items)
 
 
-def _target(config: pytest.Config) -> TargetSession:
+def target_session(config: pytest.Config) -> TargetSession:
     if SESSION not in config.stash:
         config.stash[SESSION] = TargetSession(_settings(config))
     return config.stash[SESSION]
+
+
+def concurrency(config: pytest.Config) -> int:
+    settings = _settings(config)
+    if settings.concurrency:
+        return settings.concurrency
+    from_profile = settings.profile.settings.get("concurrency")
+    if from_profile:
+        return int(from_profile)
+    return EMBEDDED_CONCURRENCY if settings.base_url is None and not settings.replay_dir else 1
+
+
+def scheduler(config: pytest.Config) -> CaseScheduler:
+    if SCHEDULER not in config.stash:
+        session = config.stash[PYTEST_SESSION]
+        items = [item for item in config.stash.get(ITEMS, []) if isinstance(item, CaseItem)]
+        target_session(config).start()  # before any thread: one client, one embedded gateway
+        config.stash[SCHEDULER] = CaseScheduler(
+            items, concurrency(config), runnable=lambda item: item.plan().skip is None,
+            job=lambda item: item.execute(),
+            should_stop=lambda: bool(session.shouldstop or session.shouldfail))  # -x, --maxfail
+    return config.stash[SCHEDULER]
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     if not config.option.discover or not _has_cases(items):
         return
     try:
-        items[:] = discover_items(items, _target(config), config.option.discover_models, CaseItem)
+        items[:] = discover_items(items, target_session(config), config.option.discover_models, CaseItem)
     except UsageError as exc:
         raise pytest.UsageError(f"respcheck: {exc}") from None
 
@@ -265,39 +141,96 @@ def _clear_previous_run(config: pytest.Config) -> None:
         clear_recording(Path(config.option.record))
 
 
-@pytest.hookimpl(optionalhook=True, trylast=True)  # optional: xdist is not a dependency of the suite
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None) not in (None, 0)
+
+
+def _selects_cases(config: pytest.Config) -> bool:
+    """Whether the command line points at case files (the controller of an
+    xdist run collects nothing, so it looks at the arguments)."""
+    root = config.rootpath
+    for arg in config.args:
+        path = Path(arg.split("::")[0])
+        path = path if path.is_absolute() else Path(config.invocation_params.dir) / path
+        if path.is_file() and _is_case_file(path.resolve(), root):
+            return True
+        if path.is_dir() and (path.name == "cases" or "cases" in path.resolve().parts
+                              or (path / "cases").is_dir()):
+            return True
+    return False
+
+
+@pytest.hookimpl(optionalhook=True, trylast=True)  # optional: xdist is not needed to run the suite
 def pytest_xdist_setupnodes(config, specs) -> None:
     _clear_previous_run(config)  # the controller of an xdist run collects nothing itself
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under -n the workers' output is not shown: the controller announces
+    the target and checks it answers, once, before any worker starts."""
+    config = session.config
+    config.stash[PYTEST_SESSION] = session
+    if not _is_xdist_controller(config) or not _selects_cases(config):
+        return
+    settings = _settings(config)
+    if settings.base_url is None or settings.replay_dir:
+        where = settings.replay_dir and f"a replay of {settings.replay_dir}"
+        _announce(config, settings, where or "(one per worker)")
+        return
+    target = target_session(config)
+    try:
+        client = target.start()
+        _announce(config, settings, target.masker.text(client.target.base_url))
+        target.probe()
+    except UsageError as exc:
+        raise pytest.UsageError(f"respcheck: {exc}") from None
+    except Unreachable as exc:
+        _unreachable(config, exc)
+    finally:
+        target.close()
+
+
+def _unreachable(config: pytest.Config, exc: Unreachable) -> None:
+    pytest.exit(f"respcheck: {exc}", returncode=pytest.ExitCode.INTERRUPTED)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     if config.option.collectonly or not _has_cases(session.items):
         return
+    config.stash[ITEMS] = list(session.items)
     if getattr(config.option, "numprocesses", None) in (None, 0):
         _clear_previous_run(config)
-    target = _target(config)
+    target = target_session(config)
+    worker = hasattr(config, "workerinput")
     try:
         client = target.start()
-        _announce(config, target.settings, target.masker.text(client.target.base_url))
+        if not worker:
+            _announce(config, target.settings, target.masker.text(client.target.base_url))
         target.probe()
     except UsageError as exc:
         target.close()
         raise pytest.UsageError(f"respcheck: {exc}") from None
     except Unreachable as exc:
+        if worker:  # the controller probed already; the cases fail fast with the reason instead of a crash
+            target.breaker.reason = f"not sent: {exc}"
+            return
         target.close()
-        pytest.exit(f"respcheck: {exc}", returncode=pytest.ExitCode.INTERRUPTED)
+        _unreachable(config, exc)
 
 
 def _announce(config: pytest.Config, settings: RunSettings, base_url: str) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
+    if reporter is None or config.stash.get(ANNOUNCED, False):
         return
+    config.stash[ANNOUNCED] = True
     where = "embedded reference gateway at " if settings.base_url is None else ""
     if settings.replay_dir:
         where = f"a replay of {settings.replay_dir} (offline), as "
     faults = f", faults: {', '.join(settings.faults)}" if settings.faults else ""
-    reporter.write_line(f"respcheck: profile {settings.profile.name}, target {where}{base_url}{faults}")
+    reporter.write_line(f"respcheck: profile {settings.profile.name}, target {where}{base_url}{faults}, "
+                        f"concurrency {concurrency(config)}")
     if not settings.api_key:
         env = f", or ${settings.profile.api_key_env}" if settings.profile.api_key_env else ""
         reporter.write_line(f"respcheck: no API key given (--api-key, $RESPCHECK_API_KEY{env}); requests go "
@@ -307,6 +240,8 @@ def _announce(config: pytest.Config, settings: RunSettings, base_url: str) -> No
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if SCHEDULER in config.stash:
+        config.stash[SCHEDULER].cancel()  # -x, Ctrl-C, SIGTERM: what has not started never will
     report = config.stash.get(REPORT, None)
     if report is None or not report.has_cases or hasattr(config, "workerinput"):
         return

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from .client import Client, Target
+from .breaker import TargetBreaker
+from .client import Client, SentHeaders, Target
 from .recording import wrap_client_transport
 from .transport import bounded_transport, total_deadline
 from .options import RunSettings, UsageError
@@ -25,6 +26,7 @@ class TargetSession:
         self.client: Client | None = None
         secrets = [settings.api_key or ""] + secret_header_values(settings.headers)
         self.masker = Masker(secrets, show=settings.show_secrets)
+        self.breaker = TargetBreaker(getattr(settings, "max_transport_failures", 3))
 
     @property
     def embedded(self) -> bool:
@@ -47,11 +49,12 @@ class TargetSession:
             self.server = ReferenceServer(api_keys=[self.settings.api_key], faults=faults)
             self.server.start()
             base_url = self.server.base_url
-        target = Target(base_url=base_url, api_key=self.settings.api_key, headers=self.settings.headers,
+        target = Target(base_url=base_url, api_key=self.settings.api_key, headers=SentHeaders(self.settings.headers),
                         timeout=self.settings.timeout, max_body_bytes=self.settings.max_body_bytes,
                         embedded=self.embedded, stream_idle_timeout=self.settings.stream_idle_timeout,
                         stream_timeout=self.settings.stream_timeout,
                         max_stream_events=self.settings.max_stream_events, rate_limit=self.settings.rate_limit,
+                        max_stream_bytes=getattr(self.settings, "max_stream_bytes", 64 * 1024 * 1024),
                         retry_after_budget=self.settings.retry_after_budget,
                         concurrency=self.settings.concurrency)
         secrets = [self.settings.api_key or ""] + secret_header_values(self.settings.headers)

@@ -21,21 +21,38 @@ import httpx
 
 class _Deadline(threading.local):
     at: float | None = None
+    connects: int = 0  # new connections opened in this thread (to tell a reused connection from a fresh one)
 
 
 _DEADLINE = _Deadline()
 
 
+class Deadline:
+    """The limit in force inside a `total_deadline` block; `extend_to` moves
+    it (a stream's headers are bounded by the request timeout, its body by
+    the stream timeout)."""
+
+    def extend_to(self, seconds_from_now: float) -> None:
+        _DEADLINE.at = time.monotonic() + seconds_from_now
+
+
 @contextmanager
-def total_deadline(seconds: float) -> Iterator[None]:
+def total_deadline(seconds: float) -> Iterator[Deadline]:
     """Within the block, no socket of a `bounded_transport` waits past
     `seconds` from now in all (in this thread)."""
     previous = _DEADLINE.at
     _DEADLINE.at = time.monotonic() + seconds
     try:
-        yield
+        yield Deadline()
     finally:
         _DEADLINE.at = previous
+
+
+def connections_opened() -> int:
+    """How many connections this thread has opened so far: compared before
+    and after a request, it says whether the request went out on a fresh
+    connection or on one the pool kept alive."""
+    return _DEADLINE.connects
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -79,10 +96,12 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         timeout = _DeadlineStream._cap(timeout, httpcore.ConnectTimeout)
+        _DEADLINE.connects += 1
         return _DeadlineStream(self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):
         timeout = _DeadlineStream._cap(timeout, httpcore.ConnectTimeout)
+        _DEADLINE.connects += 1
         return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:

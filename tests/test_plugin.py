@@ -39,7 +39,7 @@ def test_good_case_passes_against_embedded_gateway(pytester):
     write_case(pytester, "demo/good.yaml", GOOD_CASE)
     result = run(pytester)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["respcheck: profile reference, target embedded reference gateway at http://127.0.0.1:*/v1"])
+    result.stdout.fnmatch_lines(["respcheck: profile reference, target embedded reference gateway at http://127.0.0.1:*/v1, concurrency *"])
 
 
 def test_malformed_yaml_fails_one_item_naming_file_and_line(pytester):

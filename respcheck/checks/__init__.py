@@ -17,7 +17,7 @@ from .logprobs import check_logprobs
 from .models import check_listings
 from .reasoning import check_reasoning_tokens
 from .routing import check_cheapest, check_routing_metadata, check_routing_request
-from .status import check_headers, check_request_id, check_status
+from .status import check_headers, check_request_id, check_status, is_redirect
 from .structured import check_structured_output
 from .tools import check_chat_shape, check_tool_calls
 
@@ -115,12 +115,20 @@ _BODY_CHECKS = (check_schema, check_fields, check_output)
 
 
 def run_checks(ctx: CheckContext, skip_rules: frozenset[str] = frozenset()) -> list:
+    if is_redirect(ctx) and ctx.exchange.status not in _expected_statuses(ctx):
+        # A redirect is no error answer: the envelope rules do not apply, the status rule says where it points.
+        return [f for f in check_status(ctx) if f.rule not in skip_rules]
     failures = []
     for check in CHECKS:
         if check in _BODY_CHECKS and not ctx.ok_status and any(f.rule == "status" for f in failures):
             continue
         failures.extend(f for f in check(ctx) if f.rule not in skip_rules)
     return failures
+
+
+def _expected_statuses(ctx: CheckContext) -> list:
+    expected = ctx.expect.get("status", 200)
+    return expected if isinstance(expected, list) else [expected]
 
 
 __all__ = ["CHECKS", "RULES", "CheckContext", "run_checks"]

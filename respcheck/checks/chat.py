@@ -45,12 +45,24 @@ def check_chat_usage(ctx: CheckContext) -> list[Failure]:
     if body is None:
         return []
     if not isinstance(usage, dict):
+        if ctx.exchange.streamed and not _stream_usage_due(ctx):
+            return []  # usage comes in a stream only when asked for: the stream checker holds that rule
         return [ctx.fail("chat.usage.present", "a chat completion must report usage", path="$.usage")]
     numbers = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
     if all(isinstance(n, int) and not isinstance(n, bool) for n in numbers) and numbers[2] != numbers[0] + numbers[1]:
         return [ctx.fail("chat.usage.total", f"total_tokens {numbers[2]} != prompt_tokens {numbers[0]} + "
                          f"completion_tokens {numbers[1]}", path="$.usage.total_tokens")]
     return []
+
+
+def _stream_usage_due(ctx: CheckContext) -> bool:
+    """Whether a chat stream owes a usage chunk: `stream_options.include_usage`
+    was sent, or the profile says the target always sends one."""
+    if ctx.profile.settings.get("chat_usage_chunk") == "always":
+        return True
+    request = ctx.exchange.request_json if isinstance(ctx.exchange.request_json, dict) else {}
+    options = request.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def check_chat_tool_calls(ctx: CheckContext) -> list[Failure]:

@@ -36,7 +36,7 @@ def check_json_body(ctx: CheckContext) -> list[Failure]:
 def check_response_schema(ctx: CheckContext) -> list[Failure]:
     body = _response_body(ctx)
     if body is None:
-        return []
+        return _not_an_object(ctx)
     failures = [ctx.fail("response.schema", issue.message, path=issue.path)
                 for issue in default_store().issues(RESPONSE_SCHEMA, body)]
     prefix = ctx.profile.settings.get("response_id_prefix")
@@ -45,6 +45,18 @@ def check_response_schema(ctx: CheckContext) -> list[Failure]:
         failures.append(ctx.fail("response.id_prefix", f"response id {rid!r} does not start with {prefix!r}",
                                  path="$.id"))
     return failures
+
+
+def _not_an_object(ctx: CheckContext) -> list[Failure]:
+    """A 2xx answer that parsed but is no object (null, an array, a string):
+    no Response rule below could run, so this one says why."""
+    if not (ctx.ok_status and ctx.is_responses_create) or ctx.exchange.streamed:
+        return []
+    body = ctx.body
+    if body is MISSING or isinstance(body, dict):
+        return []
+    kind = "null" if body is None else {list: "an array", str: "a string", bool: "a boolean"}.get(type(body), "a number")
+    return [ctx.fail("response.schema", f"the body is JSON {kind}, not a Response object", path="$")]
 
 
 def usage_failures(ctx: CheckContext, response: dict, where: str = "$") -> list[Failure]:

@@ -15,12 +15,22 @@ def check_status(ctx: CheckContext) -> list[Failure]:
     if got in allowed:
         return []
     want = " or ".join(str(s) for s in allowed)
+    if is_redirect(ctx):
+        location = ctx.exchange.response_headers.get("location")
+        where = f" to {location}" if location else " without a Location header"
+        return [ctx.fail("status", f"expected HTTP {want}, got a redirect: HTTP {got}{where} (the suite does not "
+                                   "follow redirects; give the base URL the target answers at)", at=("status",))]
     hint = ""
     body = ctx.exchange.json
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
         hint = f" (error type {err.get('type')!r}, code {err.get('code')!r}: {str(err.get('message'))[:120]!r})"
     return [ctx.fail("status", f"expected HTTP {want}, got {got}{hint}", at=("status",))]
+
+
+def is_redirect(ctx: CheckContext) -> bool:
+    status = ctx.exchange.status
+    return status is not None and 300 <= status < 400
 
 
 def check_headers(ctx: CheckContext) -> list[Failure]:
