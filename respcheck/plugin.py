@@ -21,6 +21,7 @@ from .options import RunSettings, UsageError, add_options, resolve
 from .report.session import RunReport
 from .scheduler import CaseScheduler
 from .target import TargetSession, Unreachable
+from .transport import abort_all, reset_abort
 
 SESSION = pytest.StashKey[TargetSession]()
 SETTINGS = pytest.StashKey[RunSettings]()
@@ -46,6 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
     report = RunReport(config.option.report_dir, config.option.baseline, config.option.fail_on)
     config.stash[REPORT] = report
     config.pluginmanager.register(report, "respcheck-report")
+    reset_abort()
     _terminate_as_interrupt()
 
 
@@ -242,6 +244,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if SCHEDULER in config.stash:
         config.stash[SCHEDULER].cancel()  # -x, Ctrl-C, SIGTERM: what has not started never will
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        abort_all()  # and what is in flight ends now, not at its timeout
     report = config.stash.get(REPORT, None)
     if report is None or not report.has_cases or hasattr(config, "workerinput"):
         return

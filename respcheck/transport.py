@@ -25,6 +25,9 @@ class _Deadline(threading.local):
 
 
 _DEADLINE = _Deadline()
+_LIVE: set = set()  # every open stream of every thread, so that `abort_all` can reach them
+_LIVE_LOCK = threading.Lock()
+_ABORTED = threading.Event()
 
 
 class Deadline:
@@ -48,6 +51,21 @@ def total_deadline(seconds: float) -> Iterator[Deadline]:
         _DEADLINE.at = previous
 
 
+def abort_all() -> None:
+    """End the run's in-flight requests now (Ctrl-C, SIGTERM): a thread
+    blocked in a socket read wakes up only when its socket is shut down."""
+    _ABORTED.set()
+    with _LIVE_LOCK:
+        streams = list(_LIVE)
+    for stream in streams:
+        stream.shut_down()
+
+
+def reset_abort() -> None:
+    """A new run (pytest in-process runs several in one interpreter) starts unaborted."""
+    _ABORTED.clear()
+
+
 def connections_opened() -> int:
     """How many connections this thread has opened so far: compared before
     and after a request, it says whether the request went out on a fresh
@@ -63,9 +81,21 @@ class _DeadlineStream(httpcore.NetworkStream):
 
     def __init__(self, stream: httpcore.NetworkStream):
         self._stream = stream
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+
+    def shut_down(self) -> None:
+        sock = self._stream.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     @staticmethod
     def _cap(timeout: float | None, error: type[Exception]) -> float | None:
+        if _ABORTED.is_set():
+            raise httpcore.ReadError("the run was interrupted")
         if _DEADLINE.at is None:
             return timeout
         left = _DEADLINE.at - time.monotonic()
@@ -80,6 +110,8 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._stream.write(buffer, self._cap(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         self._stream.close()
 
     def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:

@@ -206,3 +206,42 @@ def test_chat_usage_is_not_required_of_a_stream_that_did_not_ask_for_it():
     assert verdict({}, streamed=False) == ["chat.usage.present"]  # a plain completion always owes usage
     profile.settings["chat_usage_chunk"] = "always"
     assert verdict({"stream": True}, streamed=True) == ["chat.usage.present"]
+
+
+def test_sigterm_ends_the_run_at_once_and_still_writes_reports(tmp_path):
+    """CI cancelling a job sends SIGTERM: the reports of what ran are written,
+    and the case in flight does not hold the process until its timeout."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from hostile_server import HostileServer
+
+    (tmp_path / "cases" / "exec").mkdir(parents=True)
+    (tmp_path / "cases" / "exec" / "exec.yaml").write_text(textwrap.dedent(ONE_CASE).lstrip(), encoding="utf-8")
+    (tmp_path / "tox.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = function\n", encoding="utf-8")
+    with HostileServer("stall") as server:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "cases", "-p", "no:cacheprovider", "--base-url", server.base_url,
+             "--profile", "reference", "--api-key", SECRET, "--request-timeout", "120", "--report-dir", "rd"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while ("POST", "/v1/responses") not in server.requests and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert ("POST", "/v1/responses") in server.requests, "the case was never sent"
+            os.kill(process.pid, signal.SIGTERM)
+            terminated = time.monotonic()
+            output, _ = process.communicate(timeout=60)
+            waited = time.monotonic() - terminated
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 2, output  # pytest's "interrupted"
+    assert waited < 30, f"the process took {waited:.1f}s to end (the request timeout is 120s)"
+    document = json.loads((tmp_path / "rd" / "results.json").read_text(encoding="utf-8"))
+    assert document["profile"] == "reference"
+    assert "Traceback" not in output and SECRET not in output

@@ -3,8 +3,8 @@ its schema, usage arithmetic, and tool calls held to the request's tools."""
 
 from __future__ import annotations
 
-import json
 
+from .. import jsonstrict
 from ..failures import Failure
 from ..schemastore import default_store
 from .context import CheckContext
@@ -91,7 +91,7 @@ def check_chat_tool_calls(ctx: CheckContext) -> list[Failure]:
             if not isinstance(raw, str):
                 continue
             try:
-                arguments = json.loads(raw)
+                arguments = jsonstrict.loads(raw)
             except ValueError as exc:
                 failures.append(ctx.fail("chat.tool_arguments", f"arguments are not JSON ({exc}): {raw[:80]!r}",
                                          path=f"{path}.function.arguments"))
@@ -117,7 +117,7 @@ def check_chat_structured(ctx: CheckContext) -> list[Failure]:
     text = chat_text(body)
     rule = "structured.schema" if fmt["type"] == "json_schema" else "structured.json"
     try:
-        document = json.loads(text)
+        document = jsonstrict.loads(text)
     except ValueError as exc:
         return [ctx.fail(rule, f"response_format is {fmt['type']}, but the content is not JSON ({exc}): "
                                f"{text[:80]!r}", path="$.choices[0].message.content")]

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-import json
 
+from .. import jsonstrict
 from ..failures import Failure
 from ..schemastore import default_store
 from .body import output_text
@@ -27,7 +27,7 @@ def check_structured_output(ctx: CheckContext) -> list[Failure]:
         return []  # no message (e.g. a tool call): nothing to hold to the format
     rule = "structured.schema" if kind == "json_schema" else "structured.json"
     try:
-        document = json.loads(text)
+        document = jsonstrict.loads(text)
     except ValueError as exc:
         return [ctx.fail(rule, f"text.format is {kind}, but the output text is not JSON ({exc}): {text[:80]!r}",
                          path="$.output")]

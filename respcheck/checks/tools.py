@@ -9,8 +9,8 @@ the case says.
 
 from __future__ import annotations
 
-import json
 
+from .. import jsonstrict
 from ..failures import Failure
 from ..schemastore import default_store
 from .context import CheckContext
@@ -72,7 +72,7 @@ def _arguments(ctx: CheckContext, i: int, call: dict, tool: dict) -> list[Failur
     if not isinstance(raw, str):
         return []  # the Response schema rule reports a non-string
     try:
-        arguments = json.loads(raw)
+        arguments = jsonstrict.loads(raw)
     except ValueError as exc:
         return [ctx.fail("tool.arguments", f"arguments are not JSON ({exc}): {raw[:80]!r}", path=path)]
     if not isinstance(arguments, dict):
