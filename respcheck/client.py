@@ -63,10 +63,12 @@ class Exchange:
     method: str
     url: str
     request_headers: dict[str, str]
-    request_body: bytes | None
+    # Bodies stay out of the repr: a gateway may echo the key in them, and
+    # `pytest -l` prints the repr of every local of a traceback.
+    request_body: bytes | None = field(repr=False)
     status: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)  # lower-case names
-    body: bytes = b""
+    body: bytes = field(default=b"", repr=False)
     elapsed: float = 0.0
     error: str | None = None  # transport failure, in words
     streamed: bool = False  # the body was read as SSE frames (the step's StreamChecker keeps them)

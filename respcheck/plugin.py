@@ -103,9 +103,16 @@ def target_session(config: pytest.Config) -> TargetSession:
 
 
 def concurrency(config: pytest.Config) -> int:
+    """--concurrency, else $RESPCHECK_CONCURRENCY, else the profile's, else
+    a default by target (a remote one is not flooded unasked)."""
     settings = _settings(config)
     if settings.concurrency:
         return settings.concurrency
+    env = os.environ.get("RESPCHECK_CONCURRENCY", "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise pytest.UsageError(f"respcheck: RESPCHECK_CONCURRENCY must be a positive whole number, got {env!r}")
+        return int(env)
     from_profile = settings.profile.settings.get("concurrency")
     if from_profile:
         return int(from_profile)

@@ -29,6 +29,10 @@ class StepRun:
     rejected: Decision | None = None
     stream: StreamChecker | None = None  # for streamed steps: the events and what they built
 
+    def __repr__(self) -> str:  # short, and free of bodies (a gateway may echo the key in them)
+        status = self.exchange.status if self.exchange is not None else None
+        return f"StepRun({self.step.name!r}, status={status})"
+
 
 @dataclass
 class CaseRun:
@@ -36,6 +40,9 @@ class CaseRun:
     steps: list[StepRun] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     note: str = ""  # e.g. "stopped after step 'create': rejected as the profile says"
+
+    def __repr__(self) -> str:  # messages quote the answer; `pytest -l` must not show them unmasked
+        return f"CaseRun({self.case.name!r}, steps={self.steps!r}, rules={sorted({f.rule for f in self.failures})})"
 
 
 def template_context(case: Case, profile: Profile, models: dict[str, str], base_url: str = "") -> dict:
