@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .printable import one_line
+
 FAILING = frozenset({"failed", "error"})
 PASSING = frozenset({"passed", "xpassed"})
 MESSAGE_LIMIT = 120
@@ -221,7 +223,7 @@ def diff_runs(baseline: dict, current: dict) -> RunDiff:
 # -- rendering -------------------------------------------------------------------------------------------
 
 def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    text = " ".join(str(text).split())  # one line
+    text = one_line(" ".join(str(text).split()))  # one line, no control characters
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -234,13 +236,13 @@ _LONE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
 def md_escape(text: str) -> str:
     """Text for a Markdown table cell: one line, `|` escaped, no HTML or emphasis let through."""
-    escaped = "".join(_MD_SPECIAL.get(ch, ch) for ch in " ".join(str(text).split()))
+    escaped = "".join(_MD_SPECIAL.get(ch, ch) for ch in one_line(" ".join(str(text).split())))
     return _LONE_UNDERSCORE.sub(r"\\_", escaped)  # total_tokens stays as is: GFM has no intraword emphasis
 
 
 def md_code(text: str) -> str:
     """A code span for a table cell (case names, rules): only `|` and backticks need care."""
-    return "`" + " ".join(str(text).split()).replace("`", "'").replace("|", "\\|") + "`"
+    return "`" + one_line(" ".join(str(text).split())).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def _rules_cell(entry: CaseChange, key: str) -> str:

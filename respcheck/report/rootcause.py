@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from .diff import FAILING, failures_of, outcome_of
+from .printable import one_line
 
 # A stream failure starts with where it happened ("event #12 response.output_text.delta (sequence_number 12): ");
 # the event's type and number are the place, not the problem.
@@ -115,7 +116,8 @@ def render_text(causes: list[dict], limit: int = 15) -> list[str]:
     lines = []
     for cause in causes[:limit]:
         cases = f"{cause['cases']} case{'s' if cause['cases'] != 1 else ''}"
-        lines.append(f"{cases:>9}  {str(cause['rule']):<{width}}  {cause['message']}  (first: {cause['first_case']})")
+        lines.append(one_line(f"{cases:>9}  {str(cause['rule']):<{width}}  {cause['message']}  "
+                              f"(first: {cause['first_case']})"))
     if len(causes) > limit:
         rest = causes[limit:]
         lines.append(f"{'':>9}  … and {len(rest)} more root cause(s) in {sum(c['cases'] for c in rest)} case report(s);"
