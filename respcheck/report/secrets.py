@@ -19,7 +19,7 @@ MIN_BASE64_SECRET = 8  # below this a base64 fragment is too short to be told fr
 
 def _char_forms(char: str) -> str:
     """A regex for one character of a secret in any spelling a body may use:
-    itself, a JSON \\uXXXX escape (also double-escaped), `\\/`, %XX (also %25XX)."""
+    itself, a JSON \\uXXXX escape (also double-escaped), `\\/`, %XX (also %25XX, encoded twice)."""
     code = ord(char)
     forms = [re.escape(char)]
     if code < 0x10000:
@@ -29,7 +29,7 @@ def _char_forms(char: str) -> str:
         forms.append(r"\\+/")
     for byte in char.encode("utf-8"):
         hex2 = f"{byte:02x}"
-        forms.append("(?:%25)*%" + "".join(f"[{h}{h.upper()}]" if h.isalpha() else h for h in hex2))
+        forms.append("%(?:25)*" + "".join(f"[{h}{h.upper()}]" if h.isalpha() else h for h in hex2))
     return "(?:" + "|".join(forms) + ")"
 
 
