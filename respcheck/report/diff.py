@@ -128,6 +128,7 @@ class RunDiff:
     added: list[str] = field(default_factory=list)  # names present in the current run only
     removed: list[str] = field(default_factory=list)  # names present in the baseline only
     current_failures: int = 0  # failed or error cases in the current run, old or new
+    new_root_causes: list[dict] = field(default_factory=list)  # the new failures grouped by rule and message shape
 
     @property
     def has_regressions(self) -> bool:
@@ -217,6 +218,9 @@ def diff_runs(baseline: dict, current: dict) -> RunDiff:
             diff.fixed.append(_change(name, then, now))
         elif outcome == "skipped" and was is not None and was != "skipped":
             diff.newly_skipped.append(_change(name, then, now))
+    from .rootcause import root_causes  # (rootcause reads this module's helpers)
+
+    diff.new_root_causes = root_causes({"cases": [after[entry.name] for entry in diff.new_failures]})
     return diff
 
 
@@ -302,6 +306,10 @@ def render_markdown(diff: RunDiff, title: str = "respcheck: regression diff", ma
         lines.append("")
     if not diff.has_regressions:
         lines += ["No regressions.", ""]
+    if any(cause["cases"] > 1 for cause in diff.new_root_causes):  # only when grouping says something
+        from .rootcause import causes_markdown
+
+        lines += causes_markdown(diff.new_root_causes, limit=20, heading="Root causes of the new failures")
     for key, heading, entries in diff.sections():
         if not entries:
             continue

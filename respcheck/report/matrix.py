@@ -11,7 +11,7 @@ from .diff import failures_of, group_of, is_flaky, md_code, md_escape, messages_
 from .features import SEED_FEATURES
 from .icons import icon
 from .printable import printable
-from .rootcause import causes_of
+from .rootcause import causes_markdown, causes_of
 
 NO_MODEL = "-"
 MESSAGE_LIMIT = 2000  # per failure message in the HTML list
@@ -193,22 +193,8 @@ def render_markdown(matrix: Matrix, title: str = "respcheck: feature × model ma
         row = [cell_label(matrix.cell(feature, model)) for model in matrix.models]
         lines.append(f"| {md_escape(feature)} | " + " | ".join(row) + " |")
     lines += ["", LEGEND, ""]
-    lines += root_causes_markdown(matrix.root_causes)
+    lines += causes_markdown(matrix.root_causes, limit=ROOT_CAUSE_ROWS)
     return "\n".join(lines)
-
-
-def root_causes_markdown(causes: list[dict], limit: int = ROOT_CAUSE_ROWS, heading: str = "Root causes") -> list[str]:
-    """A table of the root causes (failures grouped by rule and message shape), most cases first."""
-    if not causes:
-        return []
-    lines = [f"### {heading} ({len(causes)})", "", "| cases | rule | message | first case |", "|---|---|---|---|"]
-    for cause in causes[:limit]:
-        lines.append(f"| {cause.get('cases')} | {md_code(cause.get('rule'))} | "
-                     f"{md_escape(shorten(str(cause.get('message')), 200))} | {md_code(cause.get('first_case'))} |")
-    if len(causes) > limit:
-        lines.append(f"| … | | {len(causes) - limit} more in results.json | |")
-    lines.append("")
-    return lines
 
 
 # -- HTML -------------------------------------------------------------------------------------------------

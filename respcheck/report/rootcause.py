@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .diff import FAILING, failures_of, outcome_of
+from .diff import FAILING, failures_of, md_code, md_escape, outcome_of, shorten
 from .printable import one_line
 
 # A stream failure starts with where it happened ("event #12 response.output_text.delta (sequence_number 12): ");
@@ -26,7 +26,7 @@ _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 _PREFIXED_ID = re.compile(r"\b[A-Za-z]{2,12}[_-](?=[A-Za-z0-9]*\d)[A-Za-z0-9]{6,}\b")
 _HEX = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{12,}\b")
 # HTTP status codes stay: "expected HTTP 404, got 500" and "got 401" are different problems.
-_STATUS = re.compile(r"\b(HTTP|status) (\d{3})\b")
+_STATUS = re.compile(r"\b(?:HTTP|status):? (\d{3})\b(?:, got (\d{3})\b)?")
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![A-Za-z0-9_])")
 _SPACES = re.compile(r"\s+")
 _INDEX = re.compile(r"\[\d+\]")
@@ -42,10 +42,8 @@ def normalize(message: str) -> str:
     text = _UUID.sub(ID, text)
     text = _PREFIXED_ID.sub(ID, text)
     text = _HEX.sub(ID, text)
-    kept: list[str] = []
-    text = _STATUS.sub(lambda m: (kept.append(m.group(0)), f"\x00{len(kept) - 1}\x00")[1], text)
-    text = _NUMBER.sub(NUMBER, text)
-    text = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
+    statuses = {m.start(group) for m in _STATUS.finditer(text) for group in (1, 2) if m.group(group)}
+    text = _NUMBER.sub(lambda m: m.group(0) if m.start() in statuses else NUMBER, text)
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
 
 
@@ -122,4 +120,18 @@ def render_text(causes: list[dict], limit: int = 15) -> list[str]:
         rest = causes[limit:]
         lines.append(f"{'':>9}  … and {len(rest)} more root cause(s) in {sum(c['cases'] for c in rest)} case report(s);"
                      " see results.json")
+    return lines
+
+
+def causes_markdown(causes: list[dict], limit: int = 50, heading: str = "Root causes") -> list[str]:
+    """A Markdown table of the root causes, most cases first (results.json has them all)."""
+    if not causes:
+        return []
+    lines = [f"### {heading} ({len(causes)})", "", "| cases | rule | message | first case |", "|---|---|---|---|"]
+    for cause in causes[:limit]:
+        lines.append(f"| {cause.get('cases')} | {md_code(cause.get('rule'))} | "
+                     f"{md_escape(shorten(str(cause.get('message')), 200))} | {md_code(cause.get('first_case'))} |")
+    if len(causes) > limit:
+        lines.append(f"| … | | {len(causes) - limit} more in results.json | |")
+    lines.append("")
     return lines
