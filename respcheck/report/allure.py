@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..runner import CaseRun
 from .curl import curl_command
-from .excerpt import body_text, frame_data, frame_view, omitted_marker
+from .excerpt import body_text, frame_summary, frame_view, omitted_marker
 from .printable import one_line, printable
 from .secrets import Masker
 from .transcript import render_transcript
@@ -68,5 +68,5 @@ def _event_table(frames, masker: Masker) -> str:
             rows.append(f"[{omitted_marker(item, 'events')}]")
             continue
         rows.append(f"{item.index:<6} {item.t * 1000:<9.1f} {item.offset:<9} {one_line(str(item.event or '(none)'))}  "
-                    f"{one_line(frame_data(item, limit=160, mask=masker.text))}")
+                    f"{frame_summary(item, 160, mask=masker.text)}")
     return printable(masker.text("\n".join(rows)))

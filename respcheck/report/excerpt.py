@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+from .printable import one_line
+
 BODY_HEAD = 48 * 1024  # bytes of a body kept from its start
 BODY_TAIL = 16 * 1024  # and from its end
 FRAMES_HEAD = 200  # events kept from a stream's start
@@ -87,3 +89,10 @@ def frame_data(frame, limit: int = FRAME_DATA, mask=None) -> str:
     if isinstance(clipped, int) and clipped > 0:
         data += f"[{omitted_marker(clipped, 'characters')}: not kept]"
     return data
+
+
+def frame_summary(frame, limit: int, mask=None) -> str:
+    """An event's data for one row of an event table: masked, on one line, cut to `limit` characters."""
+    data = str(getattr(frame, "data", ""))
+    data = one_line(mask(data) if mask is not None else data)
+    return data if len(data) <= limit else data[:limit] + "…"

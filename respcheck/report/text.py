@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..case import display_path
 from ..runner import CaseRun
 from .curl import curl_command
-from .excerpt import frame_data, received_count
+from .excerpt import frame_summary, received_count
 from .printable import one_line, printable
 from .secrets import Masker
 
@@ -23,7 +23,7 @@ def _event_table(frames: list, masker: Masker, limit: int = 8) -> list[str]:
     total = received_count(frames)
     rows = [f"Stream events ({total} received{'; the last ' + str(limit) if total > limit else ''}):"]
     for frame in frames[-limit:]:
-        data = one_line(frame_data(frame, limit=110, mask=masker.text))
+        data = frame_summary(frame, 110, mask=masker.text)
         rows.append(f"  #{frame.index:<5} {frame.t * 1000:>7.0f} ms  @{frame.offset:<8} "
                     f"{one_line(str(frame.event or '(no event line)'))}  {data}")
     return rows
