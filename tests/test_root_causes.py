@@ -36,6 +36,10 @@ def case(name, outcome="failed", *failures):
     ("`sequence_number` missing on 143 of 143 events, first at #0",
      "`sequence_number` missing on N of N events, first at #N"),
     ("model gpt-4o answered in 1.25 s", "model gpt-4o answered in N s"),
+    ("$.id: response id 'abc123def456xyz' does not start with 'resp_'",
+     "$.id: response id '…' does not start with 'resp_'"),  # an id in quotes is a value, even in lower case
+    ("$.id: response id 'resp_9f8e7d6c5b4a' does not match '^resp_[0-9a-f]+$'", "$.id: response id '…' does not match '…'"),
+    ("event #3 has no `event:` line", "event #N has no `event:` line"),
 ])
 def test_normalize_folds_ids_numbers_indexes_and_values(message, shape):
     assert normalize(message) == shape

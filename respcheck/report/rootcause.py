@@ -14,13 +14,13 @@ from .printable import one_line
 
 # A stream failure starts with where it happened ("event #12 response.output_text.delta (sequence_number 12): ");
 # the event's type and number are the place, not the problem.
-_EVENT_PLACE = re.compile(r"\bevent #\d+(?: [A-Za-z_][\w.]*)?(?: \([^()]*\))?")
+_EVENT_PLACE = re.compile(r"\bevent #\d+(?: (?:[A-Za-z_]+\.[\w.]+|error))?(?: \([^()]*\))?")
 # "... and 4 more event(s) broke this rule": a count under a failure already shown, not a problem of its own.
 _COUNTER = re.compile(r"^\W*and \d+ more\b.*\bbroke this rule\b", re.IGNORECASE)
 # A quoted token is kept when it names a field, a schema keyword or an event type (lower-case identifiers,
 # dotted); anything else quoted (model output, ids, model names, free text) is a value and is folded.
 _QUOTED = re.compile(r"'(?:[^'\\\n]|\\.){0,400}'|\"(?:[^\"\\\n]|\\.){0,400}\"|`[^`\n]{0,400}`")
-_NAME = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*")
+_NAME = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*:?")  # `event:` is a field name too
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 # resp_67ccd2bed1ec8190…, msg_abc123, call_9f…, chatcmpl-B9MBs8…: a short prefix and a long tail with a digit.
 _PREFIXED_ID = re.compile(r"\b[A-Za-z]{2,12}[_-](?=[A-Za-z0-9]*\d)[A-Za-z0-9]{6,}\b")
@@ -37,11 +37,12 @@ MESSAGE_LIMIT = 300
 def normalize(message: str) -> str:
     """The message's shape: what two occurrences of the same defect have in common."""
     text = _SPACES.sub(" ", str(message)).strip()
-    text = _QUOTED.sub(_fold_quoted, text)
-    text = _EVENT_PLACE.sub("event #N", text)
+    # Ids first: a quoted id is then a quoted value, folded like any other.
     text = _UUID.sub(ID, text)
     text = _PREFIXED_ID.sub(ID, text)
     text = _HEX.sub(ID, text)
+    text = _QUOTED.sub(_fold_quoted, text)
+    text = _EVENT_PLACE.sub("event #N", text)
     statuses = {m.start(group) for m in _STATUS.finditer(text) for group in (1, 2) if m.group(group)}
     text = _NUMBER.sub(lambda m: m.group(0) if m.start() in statuses else NUMBER, text)
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
@@ -50,7 +51,7 @@ def normalize(message: str) -> str:
 def _fold_quoted(match: re.Match) -> str:
     token = match.group(0)
     inner = token[1:-1]
-    if _NAME.fullmatch(inner) and len(inner) <= 60:
+    if _NAME.fullmatch(inner) and len(inner) <= 60 and sum(c.isdigit() for c in inner) < 3:  # digits: an id
         return token
     return VALUE if token[0] != "`" else "`…`"
 
@@ -117,9 +118,7 @@ def render_text(causes: list[dict], limit: int = 15) -> list[str]:
         lines.append(one_line(f"{cases:>9}  {str(cause['rule']):<{width}}  {cause['message']}  "
                               f"(first: {cause['first_case']})"))
     if len(causes) > limit:
-        rest = causes[limit:]
-        lines.append(f"{'':>9}  … and {len(rest)} more root cause(s) in {sum(c['cases'] for c in rest)} case report(s);"
-                     " see results.json")
+        lines.append(f"{'':>9}  … and {len(causes) - limit} more root cause(s): see results.json")
     return lines
 
 
