@@ -20,7 +20,7 @@ from raw_server import RawServer, response_json, sse
 from respcheck.recording import exchange_files
 from respcheck.recording.bodymask import mask_recorded_body
 from respcheck.report.excerpt import body_text, frame_view
-from respcheck.report.printable import one_line, printable, shell_quote
+from respcheck.report.printable import json_text, one_line, printable, shell_quote
 from respcheck.report.secrets import Masker, _base64_cores
 from respcheck.sse import Frame
 from test_reports import CASE, all_report_bytes, results
@@ -176,6 +176,15 @@ def test_printable_escapes_controls_but_keeps_lines():
     assert printable("plain ünïcode — ok") == "plain ünïcode — ok"
 
 
+def test_json_reports_escape_what_json_dumps_leaves_raw(tmp_path):
+    from respcheck.report.results import ResultsCollector
+
+    document = {"cases": [{"name": "c", "failures": [{"rule": "r", "message": "C1 \x9b1m, bidi \u202e, esc \x1b"}]}]}
+    text = ResultsCollector().write(tmp_path, document).read_text(encoding="utf-8")
+    assert not RAW_CONTROLS.search(text) and "\\u009b1m" in text and json.loads(text) == document
+    assert json_text('"\x9b"') == '"\\u009b"'
+
+
 def test_shell_quote_prints_ascii_and_gives_the_shell_the_same_bytes():
     for value in ("plain", "it's", "esc\x1b[2J and 'quotes' \\ and\nnewline", "c1 \x9b here"):
         word = shell_quote(value)
@@ -200,9 +209,9 @@ def test_control_bytes_from_the_gateway_are_escaped_in_every_text_output(sandbox
     shown = result.stdout.str()
     assert "Response body:" in plain_result.stdout.str() and "\\x1b]0;title\\x07" in plain_result.stdout.str()
     assert "Stream events" in shown and "\\x1b]52;c;" in shown
-    for folder in (sandbox.path / "reports" / "transcripts", allure_dir):
-        files = [p for p in folder.iterdir() if p.suffix in (".txt", ".json")]
-        assert files
+    for folder in (sandbox.path / "reports", allure_dir):  # results.json, matrix.md/.html, transcripts, attachments
+        files = [p for p in folder.rglob("*") if p.suffix in (".txt", ".json", ".md", ".html")]
+        assert len(files) >= 3
         for path in files:
             text = path.read_text(encoding="utf-8")
             found = RAW_CONTROLS.search(text)

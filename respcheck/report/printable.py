@@ -32,6 +32,16 @@ def one_line(text: str) -> str:
     return _UNSAFE_ONE_LINE.sub(_escape, text) if _UNSAFE_ONE_LINE.search(text) else text
 
 
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(dumped: str) -> str:
+    """JSON text (json.dumps with ensure_ascii=False) with the control characters
+    json.dumps leaves raw (DEL, C1, bidi marks) written as \\u escapes: the same
+    document, safe to `cat`."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", dumped)
+
+
 def shell_quote(text: str) -> str:
     """A shell word for `text`. Text with control characters (newlines included)
     becomes bash's $'…' form, which prints as plain ASCII and gives the shell

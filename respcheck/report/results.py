@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from .printable import json_text
 from .rootcause import root_causes
 
 OUTCOMES = ("passed", "failed", "skipped", "flaky", "xfailed", "xpassed", "error")
@@ -69,7 +70,7 @@ class ResultsCollector:
     def write(self, directory: Path, document: dict) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / "results.json"
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8")
         return path
 
 
