@@ -13,13 +13,14 @@ import subprocess
 import textwrap
 import urllib.parse
 import zlib
+from types import SimpleNamespace
 
 import pytest
 
 from raw_server import RawServer, response_json, sse
 from respcheck.recording import exchange_files
 from respcheck.recording.bodymask import mask_recorded_body
-from respcheck.report.excerpt import body_text, frame_view
+from respcheck.report.excerpt import body_text, frame_data, frame_view
 from respcheck.report.printable import json_text, one_line, printable, shell_quote
 from respcheck.report.secrets import Masker, _base64_cores
 from respcheck.sse import Frame
@@ -248,6 +249,9 @@ def test_the_transcript_works_with_whatever_frames_the_checker_kept():
     view = frame_view(kept)
     assert [x if isinstance(x, int) else x.index for x in view] == [0, 1, 2, 94, 97, 98, 99]
     assert frame_view([]) == []
+    clipped = SimpleNamespace(index=0, event="e", data="abc", offset=3, t=0.0, clipped=5000)  # cut by the checker
+    assert frame_data(clipped) == "abc[… 5000 characters omitted …: not kept]"
+    assert frame_data(SimpleNamespace(data="x" * 10_000), limit=100).count("x") == 100
     small = body_text(b'{"a": 1}')
     assert json.loads(small) == {"a": 1}
     big = body_text(b"x" * 100_000 + b"END", head=1000, tail=100)
