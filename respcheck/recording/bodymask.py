@@ -5,11 +5,13 @@ otherwise carry an echoed key past any text search).
 
 A compressed body that holds a secret is decompressed chunk by chunk,
 masked, and compressed again with one sync flush per chunk, so replaying it
-still hands over each recorded chunk's share of the text at its time."""
+still hands over each recorded chunk's share of the text at its time. Replay
+substitutes this run's values (run id, origin) inside such a body the same way."""
 
 from __future__ import annotations
 
 import zlib
+from typing import Callable
 
 from ..report.secrets import MASK, Masker
 from .normalize import rewrite_chunks
@@ -27,15 +29,21 @@ def mask_chunks(chunks: list[bytes], masker: Masker) -> list[bytes]:
 
 def mask_recorded_body(chunks: list[bytes], content_encoding: str, masker: Masker) -> list[bytes]:
     """The chunks to store for an answer with this Content-Encoding."""
-    encoding = content_encoding.strip().lower()
-    wbits = _WBITS.get(encoding)
+    return edit_encoded_body(chunks, content_encoding, lambda pieces: mask_chunks(pieces, masker))
+
+
+def edit_encoded_body(chunks: list[bytes], content_encoding: str,
+                      edit: Callable[[list[bytes]], list[bytes]]) -> list[bytes]:
+    """`edit` applied to the body's text: to the decompressed chunks of a gzip or
+    deflate body (compressed again only when the edit changed something, so an
+    unchanged body stays byte for byte), to the chunks themselves otherwise."""
+    wbits = _WBITS.get(content_encoding.strip().lower())
     if wbits is not None:
         decoded = _decode_per_chunk(chunks, wbits)
         if decoded is not None:
-            masked = mask_chunks(decoded, masker)
-            if masked != decoded:
-                return _encode_per_chunk(masked, wbits)
-    return mask_chunks(chunks, masker)
+            edited = edit(decoded)
+            return _encode_per_chunk(edited, wbits) if edited != decoded else list(chunks)
+    return edit(chunks)
 
 
 def _decode_per_chunk(chunks: list[bytes], wbits: int) -> list[bytes] | None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..runner import CaseRun
 from .curl import curl_command
-from .excerpt import BODY_HEAD, BODY_TAIL, FRAME_DATA, FRAMES_HEAD, FRAMES_TAIL, body_text, frame_data, frame_view, omitted_marker
+from .excerpt import (BODY_HEAD, BODY_TAIL, FRAME_DATA, FRAMES_HEAD, FRAMES_TAIL, body_text, frame_data, frame_view,
+                      omitted_marker)
 from .printable import printable
 from .secrets import Masker
 
