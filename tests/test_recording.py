@@ -6,6 +6,8 @@ concurrent recorders."""
 from __future__ import annotations
 
 import base64
+import gzip
+import zlib
 import json
 import threading
 
@@ -193,6 +195,31 @@ def test_secrets_in_bodies_are_replaced_even_across_chunks(tmp_path):
         again = client.post("http://x/echo", content=f"my key is {secret}!".encode(),
                             headers={"X-Api-Key": secret, "Authorization": f"Bearer {secret}"})
         assert again.status_code == 200 and again.headers["x-api-key-echo"] == "***"
+
+
+def test_a_gzip_body_is_masked_inside_and_replayed_with_this_runs_values(tmp_path):
+    secret = "sk-gzip-secret-123456"
+    text = f'{{"echo": "{secret}", "cache": "rc-aaaa1111", "pad": "{"x" * 3000}"}}'.encode()
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    wire = [compressor.compress(text[:20]) + compressor.flush(zlib.Z_SYNC_FLUSH), compressor.compress(text[20:])
+            + compressor.flush()]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "application/json", "content-encoding": "gzip",
+                                            "content-length": str(sum(map(len, wire)))}, stream=_Chunks(wire))
+
+    transport = RecordingTransport(httpx.MockTransport(handler), tmp_path, secrets=[secret],
+                                   variables={"run_id": "aaaa1111"})
+    with httpx.Client(transport=transport) as client:
+        assert client.post("http://x/r", json={"a": 1}).json()["echo"] == secret  # the client sees it unchanged
+    stored = b"".join(d for _, d in read_chunks(exchange_files(tmp_path)[0]))
+    assert secret.encode() not in gzip.decompress(stored) and b'"echo": "***"' in gzip.decompress(stored)
+    with httpx.Client(transport=ReplayTransport(tmp_path, secrets=[secret], variables={"run_id": "bbbb2222"})) as client:
+        with client.stream("POST", "http://x/r", json={"a": 1}) as again:
+            raw = b"".join(again.iter_raw())
+        assert int(again.headers["content-length"]) == len(raw)  # the re-compressed body's own length
+        replayed = json.loads(gzip.decompress(raw))
+        assert replayed["echo"] == "***" and replayed["cache"] == "rc-bbbb2222"
 
 
 class _Chunks(httpx.SyncByteStream):

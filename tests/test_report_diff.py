@@ -159,7 +159,7 @@ def test_markdown_sections_and_tables():
         assert heading in text
     assert "No regressions." not in text
     assert "| case | feature | model | rule(s) | message |" in text
-    row = next(line for line in text.splitlines() if "string_input" in line)
+    row = next(line for line in text.splitlines() if line.startswith("| `responses.text.string_input"))
     assert row == ("| `responses.text.string_input[stream=true]` | Text completions | ref-text-1 | `usage.total` | "
                    "$.usage.total_tokens: total_tokens 6 != input_tokens 4 + output_tokens 1 |")
     changed = next(line for line in text.splitlines() if line.startswith("| `structured.schema`"))

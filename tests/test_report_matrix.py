@@ -159,16 +159,18 @@ def test_html_is_well_formed_and_self_contained():
     checker = parse(page)
     assert checker.errors == [] and checker.stack == []
     tags = [t for t, _ in checker.tags]
-    assert tags.count("table") == 1 and "style" in tags
+    tables = [attrs.get("class") for t, attrs in checker.tags if t == "table"]
+    assert tables == ["matrix", "causes"] and "style" in tags
     assert "script" not in tags and "<script" not in page.lower()
     assert not any(t in ("link", "img", "iframe") for t in tags)
     assert "http://" not in page.replace("http://127.0.0.1:40000/v1", "")  # nothing external but the target's name
-    assert tags.count("tr") == 1 + len(build_matrix(RUN).features)
+    matrix = build_matrix(RUN)
+    assert tags.count("tr") == 1 + len(matrix.features) + 1 + len(matrix.root_causes)
 
 
 def test_html_cells_and_tooltips():
     checker = parse(render_html(build_matrix(RUN), "Gateway matrix"))
-    cells = [attrs for tag, attrs in checker.tags if tag == "td"]
+    cells = [attrs for tag, attrs in checker.tags if tag == "td" and "title" in attrs]  # the matrix's, not root causes
     matrix = build_matrix(RUN)
     assert len(cells) == len(matrix.features) * len(matrix.models)
     fail = cells[0]  # Text completions × ref-text-1

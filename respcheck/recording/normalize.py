@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from ..report.secrets import Masker
 from .files import _encode_body, _file_stem
 
 MASK = "***"
@@ -34,6 +35,7 @@ class _Normalizer:
 
     def __init__(self, secrets: Iterable[str] | None, variables: Mapping[str, str] | None):
         self.secrets = sorted({s for s in (secrets or ()) if s and len(s) >= 4}, key=len, reverse=True)
+        self.masker = Masker(self.secrets)
         if variables is None:
             variables = default_variables()
         self.variables = {k: v for k, v in variables.items() if v and len(v) >= 4}
@@ -47,12 +49,10 @@ class _Normalizer:
         return pairs
 
     def mask(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return text
+        return self.masker.text(text)
 
     def mask_bytes(self, data: bytes) -> bytes:
-        return _replace_bytes(data, [(s.encode(), MASK.encode()) for s in self.secrets])
+        return self.masker.data(data)
 
     def key(self, request: httpx.Request, body: bytes) -> tuple[str, str]:
         """(fingerprint, file stem) of a request."""
@@ -137,20 +137,26 @@ def replace_across_chunks(chunks: list[bytes], pairs: list[tuple[bytes, bytes]])
     body = b"".join(chunks)
     pattern = re.compile(b"|".join(re.escape(o) for o, _ in sorted(pairs, key=lambda p: len(p[0]), reverse=True)))
     table = dict(pairs)
-    matches = list(pattern.finditer(body))
-    if not matches:
+    return rewrite_chunks(chunks, [(m.start(), m.end(), table[m.group(0)]) for m in pattern.finditer(body)])
+
+
+def rewrite_chunks(chunks: list[bytes], edits: list[tuple[int, int, bytes]]) -> list[bytes]:
+    """Apply (start, end, replacement) edits, given in order and not
+    overlapping, to the stream the chunks make up, keeping the chunk
+    boundaries (a boundary inside a replaced span moves to its end)."""
+    if not edits:
         return list(chunks)
+    body = b"".join(chunks)
     out, pos = [], 0
     new_pos = []  # (old_start, old_end, new_start, new_end)
     built = 0
-    for m in matches:
-        out.append(body[pos:m.start()])
-        built += m.start() - pos
-        replacement = table[m.group(0)]
-        new_pos.append((m.start(), m.end(), built, built + len(replacement)))
+    for start, end, replacement in edits:
+        out.append(body[pos:start])
+        built += start - pos
+        new_pos.append((start, end, built, built + len(replacement)))
         out.append(replacement)
         built += len(replacement)
-        pos = m.end()
+        pos = end
     out.append(body[pos:])
     new_body = b"".join(out)
 

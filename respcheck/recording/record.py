@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 from .files import FORMAT, _now, _write_atomically
-from .normalize import MASK, _RESPONSE_SECRET_HEADERS, _error_record, _Normalizer, _origin, replace_across_chunks
+from .bodymask import mask_recorded_body
+from .normalize import MASK, _RESPONSE_SECRET_HEADERS, _error_record, _Normalizer, _origin
 
 
 class _Exchange:
@@ -70,11 +71,16 @@ class _TeeStream(httpx.SyncByteStream):
 
     def _save(self) -> None:
         normalizer = self._exchange.normalizer
-        datas = replace_across_chunks([c for _, c in self._chunks],
-                                      [(s.encode(), MASK.encode()) for s in normalizer.secrets])
+        raw = [c for _, c in self._chunks]
+        encoding = next((v for k, v in self._head["headers"] if k.lower() == "content-encoding"), "")
+        datas = mask_recorded_body(raw, encoding, normalizer.masker)
+        head = self._head
+        if datas != raw and self._complete:  # the stored body is what is replayed: its length must fit it
+            size = str(sum(len(d) for d in datas))
+            head = {**head, "headers": [[k, size if k.lower() == "content-length" else v] for k, v in head["headers"]]}
         chunks = [{"t": round(t, 6), "data_b64": base64.b64encode(d).decode("ascii")}
                   for (t, _), d in zip(self._chunks, datas)]
-        self._exchange.write({**self._head, "chunks": chunks, "complete": self._complete,
+        self._exchange.write({**head, "chunks": chunks, "complete": self._complete,
                               "error": self._error}, None)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from .bodymask import edit_encoded_body
 from .normalize import _Normalizer, _origin, _sub, replace_across_chunks
 
 
@@ -90,7 +91,10 @@ class ReplayTransport(httpx.BaseTransport):
             raise _rebuild_error(record.get("error") or {}, request)
         pairs = self._pairs(request, record)
         timed = [(c["t"], base64.b64decode(c["data_b64"])) for c in response.get("chunks", [])]
-        datas = replace_across_chunks([d for _, d in timed], pairs)
+        encoding = next((v for k, v in response.get("headers", []) if k.lower() == "content-encoding"), "")
+        datas = [d for _, d in timed]
+        if pairs:  # also inside a gzip or deflate body
+            datas = edit_encoded_body(datas, encoding, lambda pieces: replace_across_chunks(pieces, pairs))
         chunks = [(t, d) for (t, _), d in zip(timed, datas)]
         headers = [(k, v) for k, v in response.get("headers", [])]
         if pairs:

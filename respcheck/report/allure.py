@@ -5,10 +5,10 @@ the response or SSE transcript, the event table and the curl line attached."""
 
 from __future__ import annotations
 
-import json
-
 from ..runner import CaseRun
 from .curl import curl_command
+from .excerpt import body_text, frame_summary, frame_view, omitted_marker
+from .printable import one_line, printable
 from .secrets import Masker
 from .transcript import render_transcript
 
@@ -34,19 +34,19 @@ def attach_to_allure(item, run: CaseRun, masker: Masker, profile: str) -> None:
         if ex is None:
             continue
         answer = f"HTTP {ex.status}" if ex.status is not None else "no answer"
-        with allure.step(f"{step_run.step.name}: {ex.method} {masker.text(ex.url)} -> {answer}"):
-            allure.attach(masker.text(_pretty(ex.request_body)), name="request",
+        with allure.step(one_line(f"{step_run.step.name}: {ex.method} {masker.text(ex.url)} -> {answer}")):
+            allure.attach(_pretty(ex.request_body, masker), name="request",
                           attachment_type=allure.attachment_type.JSON)
             if ex.streamed and step_run.stream is not None:
-                allure.attach(masker.text(_event_table(step_run.stream.frames)), name="event table",
-                              attachment_type=allure.attachment_type.TEXT)
+                allure.attach(_event_table(getattr(step_run.stream, "frames", None) or [], masker),
+                              name="event table", attachment_type=allure.attachment_type.TEXT)
             else:
-                allure.attach(masker.text(_pretty(ex.body)), name="response",
+                allure.attach(_pretty(ex.body, masker), name="response",
                               attachment_type=allure.attachment_type.JSON)
             allure.attach(curl_command(ex, masker, stream=ex.streamed), name="curl",
                           attachment_type=allure.attachment_type.TEXT)
     for failure in run.failures:
-        with allure.step(f"✗ {failure.rule}: {masker.text(failure.message)[:200]}"):
+        with allure.step(one_line(f"✗ {failure.rule}: {masker.text(failure.message)[:200]}")):
             pass
     if not run.failures:
         with allure.step("every rule held"):
@@ -54,16 +54,19 @@ def attach_to_allure(item, run: CaseRun, masker: Masker, profile: str) -> None:
     allure.attach(render_transcript(run, masker), name="transcript", attachment_type=allure.attachment_type.TEXT)
 
 
-def _pretty(raw: bytes | None) -> str:
+def _pretty(raw: bytes | None, masker: Masker) -> str:
+    """The body as the transcript shows it (capped, masked before the cut), control characters escaped."""
     if not raw:
         return ""
-    try:
-        return json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
-    except ValueError:
-        return raw.decode("utf-8", "replace")
+    return printable(masker.text(body_text(masker.data(raw))))
 
 
-def _event_table(frames) -> str:
+def _event_table(frames, masker: Masker) -> str:
     rows = ["index  ms        offset    event"]
-    rows += [f"{f.index:<6} {f.t * 1000:<9.1f} {f.offset:<9} {f.event or '(none)'}  {f.data[:160]}" for f in frames]
-    return "\n".join(rows)
+    for item in frame_view(frames):
+        if isinstance(item, int):
+            rows.append(f"[{omitted_marker(item, 'events')}]")
+            continue
+        rows.append(f"{item.index:<6} {item.t * 1000:<9.1f} {item.offset:<9} {one_line(str(item.event or '(none)'))}  "
+                    f"{frame_summary(item, 160, mask=masker.text)}")
+    return printable(masker.text("\n".join(rows)))

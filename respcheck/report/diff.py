@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .printable import one_line
+
 FAILING = frozenset({"failed", "error"})
 PASSING = frozenset({"passed", "xpassed"})
 MESSAGE_LIMIT = 120
@@ -126,6 +128,7 @@ class RunDiff:
     added: list[str] = field(default_factory=list)  # names present in the current run only
     removed: list[str] = field(default_factory=list)  # names present in the baseline only
     current_failures: int = 0  # failed or error cases in the current run, old or new
+    new_root_causes: list[dict] = field(default_factory=list)  # the new failures grouped by rule and message shape
 
     @property
     def has_regressions(self) -> bool:
@@ -215,13 +218,16 @@ def diff_runs(baseline: dict, current: dict) -> RunDiff:
             diff.fixed.append(_change(name, then, now))
         elif outcome == "skipped" and was is not None and was != "skipped":
             diff.newly_skipped.append(_change(name, then, now))
+    from .rootcause import root_causes  # (rootcause reads this module's helpers)
+
+    diff.new_root_causes = root_causes({"cases": [after[entry.name] for entry in diff.new_failures]})
     return diff
 
 
 # -- rendering -------------------------------------------------------------------------------------------
 
 def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    text = " ".join(str(text).split())  # one line
+    text = one_line(" ".join(str(text).split()))  # one line, no control characters
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -234,13 +240,13 @@ _LONE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
 def md_escape(text: str) -> str:
     """Text for a Markdown table cell: one line, `|` escaped, no HTML or emphasis let through."""
-    escaped = "".join(_MD_SPECIAL.get(ch, ch) for ch in " ".join(str(text).split()))
+    escaped = "".join(_MD_SPECIAL.get(ch, ch) for ch in one_line(" ".join(str(text).split())))
     return _LONE_UNDERSCORE.sub(r"\\_", escaped)  # total_tokens stays as is: GFM has no intraword emphasis
 
 
 def md_code(text: str) -> str:
     """A code span for a table cell (case names, rules): only `|` and backticks need care."""
-    return "`" + " ".join(str(text).split()).replace("`", "'").replace("|", "\\|") + "`"
+    return "`" + one_line(" ".join(str(text).split())).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def _rules_cell(entry: CaseChange, key: str) -> str:
@@ -300,6 +306,10 @@ def render_markdown(diff: RunDiff, title: str = "respcheck: regression diff", ma
         lines.append("")
     if not diff.has_regressions:
         lines += ["No regressions.", ""]
+    if any(cause["cases"] > 1 for cause in diff.new_root_causes):  # only when grouping says something
+        from .rootcause import causes_markdown
+
+        lines += causes_markdown(diff.new_root_causes, limit=20, heading="Root causes of the new failures")
     for key, heading, entries in diff.sections():
         if not entries:
             continue

@@ -7,11 +7,15 @@ import html
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from .diff import failures_of, group_of, is_flaky, md_escape, messages_of, outcome_of, rules_of, shorten
+from .diff import failures_of, group_of, is_flaky, md_code, md_escape, messages_of, outcome_of, rules_of, shorten
 from .features import SEED_FEATURES
+from .icons import icon
+from .printable import printable
+from .rootcause import causes_markdown, causes_of
 
 NO_MODEL = "-"
 MESSAGE_LIMIT = 2000  # per failure message in the HTML list
+ROOT_CAUSE_ROWS = 50  # in the Markdown and HTML pages (results.json has them all)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class Matrix:
     models: list[str]  # columns
     cells: dict[tuple[str, str], Cell]
     header: dict = field(default_factory=dict)  # profile, target, started_at, finished_at, counts
+    root_causes: list[dict] = field(default_factory=list)  # as in results.json, most cases first
 
     def cell(self, feature: str, model: str) -> Cell:
         return self.cells.get((feature, model)) or Cell(feature, model)
@@ -132,7 +137,7 @@ def build_matrix(results: dict, include_uncovered: bool = True) -> Matrix:
         models.append(NO_MODEL)
     header = {key: results.get(key) for key in ("profile", "target", "started_at", "finished_at")}
     header["counts"] = _counts(results)
-    return Matrix(features=features, models=models, cells=cells, header=header)
+    return Matrix(features=features, models=models, cells=cells, header=header, root_causes=causes_of(results))
 
 
 def _counts(results: dict) -> dict[str, int]:
@@ -188,6 +193,7 @@ def render_markdown(matrix: Matrix, title: str = "respcheck: feature × model ma
         row = [cell_label(matrix.cell(feature, model)) for model in matrix.models]
         lines.append(f"| {md_escape(feature)} | " + " | ".join(row) + " |")
     lines += ["", LEGEND, ""]
+    lines += causes_markdown(matrix.root_causes, limit=ROOT_CAUSE_ROWS)
     return "\n".join(lines)
 
 
@@ -214,11 +220,17 @@ ul.failures > li { margin-bottom: 1em; }
 ul.failures code { background: #f3f3f3; padding: 0 .25em; }
 .where { color: #555; }
 pre.message { white-space: pre-wrap; margin: .2em 0 .2em 1.5em; }
+svg.icon { vertical-align: -2px; }
+table.causes { border-collapse: collapse; margin: .5em 0 1em; }
+table.causes th, table.causes td { border: 1px solid #ccc; padding: .3em .6em; text-align: left; vertical-align: top; }
+table.causes thead th { background: #eee; }
+table.causes td.count { text-align: right; font-weight: 600; }
+table.causes pre.message { margin: 0; }
 """
 
 
 def _e(text) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(printable(str(text)), quote=True)
 
 
 def _case_tooltip(case: CaseRef) -> str:
@@ -229,6 +241,44 @@ def _case_tooltip(case: CaseRef) -> str:
     elif case.skip_reason and case.bucket == "skipped":
         line += f" — {shorten(case.skip_reason, 80)}"
     return line
+
+
+def html_cell_label(cell: Cell) -> str:
+    """The cell's symbol and its count in words (escaped HTML)."""
+    status = cell.status
+    if status == "fail":
+        text = f"{cell.failed}/{cell.failed + cell.passed + cell.flaky} failed"
+    elif status == "flaky":
+        text = f"flaky {cell.flaky}/{cell.flaky + cell.passed}"
+    elif status == "pass":
+        text = f"{cell.passed} passed"
+    elif status == "skip":
+        text = "skipped"
+    else:
+        return ""
+    return f"{icon(status)} {_e(text)}"
+
+
+def _root_causes_html(causes: list[dict], anchors: dict[str, str]) -> list[str]:
+    """The run's failures grouped by rule and message shape, most cases first;
+    the first case links to its entry in the failure list."""
+    out = [f'<h2 id="root-causes">Root causes ({len(causes)})</h2>']
+    if not causes:
+        return out + ["<p>None.</p>"]
+    out += ['<table class="causes">', "<thead>", "<tr>", '<th scope="col">cases</th>', '<th scope="col">rule</th>',
+            '<th scope="col">message (ids, numbers and values folded)</th>', '<th scope="col">first case</th>',
+            "</tr>", "</thead>", "<tbody>"]
+    for cause in causes[:ROOT_CAUSE_ROWS]:
+        first = str(cause.get("first_case"))
+        name = f"<code>{_e(first)}</code>"
+        if first in anchors:
+            name = f'<a href="#{anchors[first]}">{name}</a>'
+        out.append(f'<tr><td class="count">{_e(cause.get("cases"))}</td><td><code>{_e(cause.get("rule"))}</code></td>'
+                   f'<td><pre class="message">{_e(cause.get("message"))}</pre></td><td>{name}</td></tr>')
+    out += ["</tbody>", "</table>"]
+    if len(causes) > ROOT_CAUSE_ROWS:
+        out.append(f"<p>… and {len(causes) - ROOT_CAUSE_ROWS} more in results.json.</p>")
+    return out
 
 
 def transcript_href(path: str) -> str:
@@ -259,7 +309,7 @@ def render_html(matrix: Matrix, title: str = "respcheck: feature × model matrix
             out += ["<tr>", f'<th scope="row">{_e(feature)}</th>']
             for model in matrix.models:
                 cell = matrix.cell(feature, model)
-                label = _e(cell_label(cell))
+                label = html_cell_label(cell)
                 if cell.status == "fail":
                     first = next(c for c in cell.cases if c.bucket == "failed")
                     label = f'<a href="#{anchors[first.name]}">{label}</a>'
@@ -267,10 +317,12 @@ def render_html(matrix: Matrix, title: str = "respcheck: feature × model matrix
                 out.append(f'<td class="{cell.status}" title="{_e(tooltip)}">{label}</td>')
             out.append("</tr>")
         out += ["</tbody>", "</table>"]
-        out.append('<p class="legend"><span class="pass">✅ passed</span><span class="fail">❌ failed</span>'
-                   '<span class="flaky">⚠️ flaky</span><span class="skip">⏭ skipped</span>'
+        out.append(f'<p class="legend"><span class="pass">{icon("pass")} passed</span>'
+                   f'<span class="fail">{icon("fail")} failed</span><span class="flaky">{icon("flaky")} flaky</span>'
+                   f'<span class="skip">{icon("skip")} skipped</span>'
                    "<span>blank: no case</span> — a cell's tooltip lists its cases; counts are "
-                   "passed (✅), failing of the cases that ran (❌), flaky of the cases that passed (⚠️).</p>")
+                   "passed, failing of the cases that ran, flaky of the cases that passed.</p>")
+    out += _root_causes_html(matrix.root_causes, anchors)
     out.append(f"<h2>Failing cases ({len(failing)})</h2>")
     if not failing:
         out.append("<p>None.</p>")

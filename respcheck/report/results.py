@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from .printable import json_text
+from .rootcause import root_causes
 
 OUTCOMES = ("passed", "failed", "skipped", "flaky", "xfailed", "xpassed", "error")
 
@@ -57,16 +59,18 @@ class ResultsCollector:
             outcome = case["outcome"] or "error"
             counts["flaky" if outcome == "passed" and case["flaky"] else outcome] += 1
         finished = time.time()
-        return {
+        document = {
             "respcheck": __version__, "profile": profile, "target": target,
             "started_at": _iso(self.started), "finished_at": _iso(finished),
             "duration": round(finished - self.started, 3), "counts": counts, "cases": cases,
         }
+        document["root_causes"] = root_causes(document)
+        return document
 
     def write(self, directory: Path, document: dict) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / "results.json"
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8")
         return path
 
 

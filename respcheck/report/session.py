@@ -22,6 +22,7 @@ class RunReport:
         self.fail_on = fail_on
         self.features = FeatureView()
         self.matrix_text: list[str] = []
+        self.root_cause_text: list[str] = []
         self.results = ResultsCollector()
         self.diff = None
         self.written: list[Path] = []
@@ -44,10 +45,12 @@ class RunReport:
 
     def finish(self, profile: str, target: str) -> None:
         from .matrix import build_matrix, render_text
+        from .rootcause import render_text as render_root_causes
 
         document = self.results.document(profile, target)
         self.features = FeatureView.from_results(document)
         self.matrix_text = render_text(build_matrix(document))
+        self.root_cause_text = render_root_causes(document["root_causes"])
         if self.dir is not None:
             self.written.append(self.results.write(self.dir, document))
             self.written.append(self.features.write(self.dir, profile, target))
@@ -80,6 +83,10 @@ class RunReport:
         if self.matrix_text:
             terminal.section("respcheck model x feature matrix")
             for line in self.matrix_text:
+                terminal.write_line(line)
+        if self.root_cause_text:
+            terminal.section("respcheck root causes (failures grouped by rule and message)")
+            for line in self.root_cause_text:
                 terminal.write_line(line)
         if self.error:
             terminal.write_line(f"respcheck: {self.error}", red=True)

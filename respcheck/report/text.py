@@ -5,21 +5,27 @@ from __future__ import annotations
 from ..case import display_path
 from ..runner import CaseRun
 from .curl import curl_command
+from .excerpt import frame_summary, received_count
+from .printable import one_line, printable
 from .secrets import Masker
 
 
-def _excerpt(body: bytes, limit: int = 600) -> str:
-    text = body.decode("utf-8", "replace")
+def _excerpt(body: bytes, masker: Masker, limit: int = 600) -> str:
+    # Masked before it is cut (a cut cannot leave half a key); a key straddling
+    # limit * 4 bytes is beyond what is shown either way.
+    text = masker.data(body[:limit * 4]).decode("utf-8", "replace")
     return text if len(text) <= limit else text[:limit] + f"… ({len(body)} bytes)"
 
 
-def _event_table(frames: list, limit: int = 8) -> list[str]:
-    """The stream's last events: index, arrival, byte offset, event line, data."""
-    rows = [f"Stream events ({len(frames)} received{'; the last ' + str(limit) if len(frames) > limit else ''}):"]
+def _event_table(frames: list, masker: Masker, limit: int = 8) -> list[str]:
+    """The stream's last events: index, arrival, byte offset, event line, data (one line each)."""
+    frames = list(frames or ())
+    total = received_count(frames)
+    rows = [f"Stream events ({total} received{'; the last ' + str(limit) if total > limit else ''}):"]
     for frame in frames[-limit:]:
-        data = frame.data if len(frame.data) <= 110 else frame.data[:110] + "…"
+        data = frame_summary(frame, 110, mask=masker.text)
         rows.append(f"  #{frame.index:<5} {frame.t * 1000:>7.0f} ms  @{frame.offset:<8} "
-                    f"{frame.event or '(no event line)'}  {data}")
+                    f"{one_line(str(frame.event or '(no event line)'))}  {data}")
     return rows
 
 
@@ -44,18 +50,19 @@ def render_failure(run: CaseRun, masker: Masker, verbose: bool = False) -> str:
     last = next((s.exchange for s in reversed(run.steps) if s.exchange is not None), None)
     if last is not None:
         if last.streamed:
-            lines += [masker.text(row) for row in _event_table(_frames_of(run))]
+            lines += _event_table(_frames_of(run), masker)
         elif last.status is not None and (verbose or any(f.rule not in ("transport",) for f in run.failures)):
             lines.append("Response body:")
-            lines.append("  " + masker.text(_excerpt(last.body)).replace("\n", "\n  "))
+            lines.append("  " + _excerpt(last.body, masker).replace("\n", "\n  "))
         lines.append("Reproduce with:")
         lines.append("  " + curl_command(last, masker, stream=last.streamed or _asked_stream(last)))
-    return "\n".join(lines)
+    # The gateway's bytes reach the terminal only as escapes: no title change, clear screen or clipboard write.
+    return printable(masker.text("\n".join(lines)))
 
 
 def _frames_of(run: CaseRun) -> list:
     last = next((s for s in reversed(run.steps) if s.exchange is not None), None)
-    return last.stream.frames if last is not None and last.stream is not None else []
+    return (getattr(last.stream, "frames", None) or []) if last is not None and last.stream is not None else []
 
 
 def _asked_stream(exchange) -> bool:
