@@ -19,6 +19,7 @@ from jsonschema.exceptions import SchemaError, best_match
 from .jsonpath import PathSyntaxError, parse as parse_path
 from .schemastore import default_store
 from .stream.pattern import PatternError, check_pattern
+from .expect_check import expect_problems
 from .templating import TemplateError, render
 from .yamlfile import Document, YamlFileError, load_documents
 
@@ -149,11 +150,10 @@ def _check_capture_paths(doc: Document, step: dict, prefix: tuple, case_id: str)
         except PatternError as exc:
             raise CaseError(doc.file, doc.line_of(prefix + ("expect", "stream", "sequence")),
                             f"expect.stream.sequence: {exc}", case_id) from None
-    for path in ((step.get("expect") or {}).get("fields") or {}):
-        try:
-            parse_path(path)
-        except PathSyntaxError as exc:
-            raise CaseError(doc.file, doc.line_of(prefix + ("expect", "fields", path)), str(exc), case_id) from None
+    found = expect_problems(step.get("expect") or {})
+    if found:
+        at, message = found[0]
+        raise CaseError(doc.file, doc.line_of(prefix + ("expect",) + at), message, case_id)
 
 
 def _build(doc: Document, data: dict, prefix: tuple) -> list[Case]:
