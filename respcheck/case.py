@@ -21,7 +21,7 @@ from .schemastore import default_store
 from .stream.pattern import PatternError, check_pattern
 from .expect_check import expect_problems
 from .templating import TemplateError, render
-from .yamlfile import Document, YamlFileError, load_documents
+from .yamlfile import Document, YamlFileError, display_path, load_documents
 
 CASE_SCHEMA = "case.schema.json#/$defs/case"
 
@@ -91,14 +91,6 @@ class Case:
         if self.streams:
             seen["responses.streaming"] = None  # the streamed variant of any case needs streaming
         return tuple(seen)
-
-
-def display_path(file: Path) -> str:
-    """The path as the user would type it: relative to the working directory when inside it."""
-    try:
-        return str(Path(file).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(file)
 
 
 def _text(value: Any) -> str:

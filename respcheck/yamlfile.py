@@ -31,6 +31,14 @@ class YamlFileError(Exception):
         super().__init__(f"{where}: {message}")
 
 
+def display_path(file: Path) -> str:
+    """The path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(Path(file).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(file)
+
+
 @dataclass
 class Document:
     """One YAML document: its data and where each part of it starts."""
