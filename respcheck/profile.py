@@ -94,6 +94,14 @@ class Profile:
             return display_path(self.file) if self.file else f"profile {self.name}"
         return f"{display_path(source[0])}:{source[1]}"
 
+    def override_sources(self, case_id: str) -> dict[tuple, Source]:
+        """Where each value of `cases.<case_id>.expect` was written, keyed like
+        a step's line map (("expect", "error", "type") -> (file, line)), so a
+        failure from an overridden expectation can cite the profile."""
+        prefix = ("cases", case_id)
+        return {path[len(prefix):]: source for path, source in self.sources.items()
+                if path[:len(prefix)] == prefix and path[len(prefix):][:1] == ("expect",)}
+
     def decide(self, requires: tuple[str, ...]) -> Decision:
         """Skip on an absent or undeclared capability; expect the profile's
         error on a rejected one; otherwise run as written."""

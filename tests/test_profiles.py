@@ -188,3 +188,12 @@ def test_misspelt_capability_stops_the_run_before_any_request(pytester):
     result.stderr.fnmatch_lines(["*typo.yaml:5: capability 'responses.streamingg' is required by no case "
                                  "(did you mean 'responses.streaming'?)"])
     assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_override_sources_are_keyed_like_a_steps_line_map():
+    profile = load_profile("openai")
+    sources = profile.override_sources("responses.errors.unknown_model")
+    file, line = sources[("expect", "status")]
+    assert file == profile.file and Path(file).read_text().splitlines()[line - 1].strip() == "status: 400"
+    assert ("expect", "error", "code") in sources and ("skip",) not in sources
+    assert profile.override_sources("no.such.case") == {}
