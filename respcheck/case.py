@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.exceptions import SchemaError
 
 from .jsonpath import PathSyntaxError, parse as parse_path
 from .schemastore import default_store
 from .stream.pattern import PatternError, check_pattern
 from .expect_check import expect_problems
+from .schema_hints import first_problem, render_path
 from .templating import TemplateError, render
 from .yamlfile import Document, YamlFileError, display_path, load_documents
 
@@ -108,14 +109,14 @@ def _area_of(file: Path) -> str:
 
 def _schema_error(doc: Document, data: Any, prefix: tuple) -> CaseError | None:
     validator = default_store().validator(CASE_SCHEMA)
-    error = best_match(validator.iter_errors(data))
-    if error is None:
+    problem = first_problem(validator.iter_errors(data))
+    if problem is None:
         return None
-    path = prefix + tuple(error.absolute_path)
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    at, message = problem
     case_id = data.get("id") if isinstance(data, dict) else None
-    message = f"{'$' + where if where else 'case'}: {error.message}"
-    return CaseError(doc.file, doc.line_of(path), f"does not follow case.schema.json: {message}", case_id)
+    where = render_path(at) if at else "case"
+    return CaseError(doc.file, doc.line_of(prefix + at), f"does not follow case.schema.json: {where}: {message}",
+                     case_id)
 
 
 def _check_capture_paths(doc: Document, step: dict, prefix: tuple, case_id: str) -> None:

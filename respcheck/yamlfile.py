@@ -94,7 +94,8 @@ class _LineMap:
     def _alias_line(self, fallback: yaml.Node) -> int:
         return self.alias_lines[0] if self.alias_lines else fallback.start_mark.line + 1
 
-    def walk(self, node: yaml.Node, path: Path_ = ()) -> None:
+    def walk(self, node: yaml.Node, path: Path_ = (), line: int | None = None) -> None:
+        """`line`: where the value's key is written (a block value starts below its key)."""
         self.count += 1
         if self.count > MAX_VALUES:
             raise YamlFileError(self.file, self._alias_line(node),
@@ -106,7 +107,7 @@ class _LineMap:
         if id(node) in self.open:
             raise YamlFileError(self.file, self._alias_line(node),
                                 "a YAML alias refers to a value that contains it (a cycle)")
-        self.lines.setdefault(path, node.start_mark.line + 1)
+        self.lines.setdefault(path, line or node.start_mark.line + 1)
         if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             return
         self.open.add(id(node))
@@ -122,7 +123,7 @@ class _LineMap:
                         self.file, key_node.start_mark.line + 1,
                         f"duplicate key {key!r} (first at line {seen[key]})")
                 seen[key] = key_node.start_mark.line + 1
-                self.walk(value_node, path + (key,))
+                self.walk(value_node, path + (key,), seen[key])
         else:
             for index, item in enumerate(node.value):
                 self.walk(item, path + (index,))
