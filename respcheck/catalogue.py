@@ -4,6 +4,7 @@ case uses is an error with a suggestion instead of silently skipped cases."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -25,18 +26,28 @@ def is_case_file(path: Path) -> bool:
     return path.suffix in (".yaml", ".yml") and "cases" in path.parts[:-1]
 
 
+def _skip_dir(directory: Path) -> bool:
+    # `pytest .` from a project root must not walk a virtualenv or .git.
+    return directory.name.startswith(".") or directory.name in ("__pycache__", "node_modules", "site-packages") \
+        or (directory / "pyvenv.cfg").exists()
+
+
+def yaml_files(root: Path) -> list[Path]:
+    """YAML files at or below `root`, sorted, without descending into hidden folders or virtualenvs."""
+    if root.is_file():
+        return [root]
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not _skip_dir(Path(folder) / d))
+        found += [Path(folder) / f for f in files if f.endswith((".yaml", ".yml"))]
+    return sorted(found)
+
+
 def case_files(roots: Iterable[Path]) -> list[Path]:
     """Case files (YAML under a `cases` folder) at or below each root, once each."""
     found: dict[Path, None] = {}
     for root in roots:
-        root = Path(root)
-        if root.is_file():
-            candidates = [root]
-        elif root.is_dir():
-            candidates = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
-        else:
-            continue
-        for path in candidates:
+        for path in yaml_files(Path(root)):
             resolved = path.resolve()
             if is_case_file(resolved):
                 found.setdefault(resolved)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .case import CaseError, load_case_file
-from .catalogue import BUILTIN_CASES, build, is_case_file
+from .catalogue import BUILTIN_CASES, build, is_case_file, yaml_files
 from .profile import ProfileError, load_profile
 from .profile_check import check_profile
 from .yamlfile import display_path
@@ -19,8 +19,7 @@ DEFAULT_PATHS = ("cases", "suites/profiles")
 def _yaml_files(paths: Iterable[Path]) -> list[Path]:
     found: dict[Path, None] = {}
     for path in paths:
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
-        for file in files:
+        for file in yaml_files(path):
             found.setdefault(file.resolve())
     return list(found)
 
