@@ -39,12 +39,12 @@ def parse_headers(values: list[str]) -> dict[str, str]:
 
 
 def positive(name: str, value: float | int | None) -> None:
-    if value is not None and value <= 0:
+    if value is not None and not value > 0:  # NaN too
         raise OptionError(f"{name} must be positive, got {value:g}")
 
 
 def not_negative(name: str, value: float | int | None) -> None:
-    if value is not None and value < 0:
+    if value is not None and not value >= 0:
         raise OptionError(f"{name} must be 0 or more, got {value:g}")
 
 

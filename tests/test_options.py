@@ -52,6 +52,7 @@ def run_against_script(pytester, *args):
     (["--max-stream-bytes", "0"], "--max-stream-bytes must be positive, got 0"),
     (["--max-transport-failures", "-1"], "--max-transport-failures must be 0 or more, got -1"),
     (["--retries", "-1"], "--retries must be 0 or more, got -1"),
+    (["--stream-timeout", "nan"], "--stream-timeout must be positive, got nan"),
     (["--baseline", "missing/results.json"], "--baseline: missing/results.json: no such file"),
     (["--discover-models", "m"], "--discover-models only selects models for --discover; add --discover"),
 ])
