@@ -197,3 +197,11 @@ def test_override_sources_are_keyed_like_a_steps_line_map():
     assert file == profile.file and Path(file).read_text().splitlines()[line - 1].strip() == "status: 400"
     assert ("expect", "error", "code") in sources and ("skip",) not in sources
     assert profile.override_sources("no.such.case") == {}
+
+
+def test_an_alias_bomb_in_a_profile_is_one_error(tmp_path):
+    bomb = BASE + "".join(f"x{n}: &{n} [{', '.join([p] * 9)}]\n"
+                          for n, p in zip("abcdefghi", ['"lol"', "*a", "*b", "*c", "*d", "*e", "*f", "*g", "*h"]))
+    error = load_error(write(tmp_path, bomb))
+    assert error.line == 6
+    assert "YAML aliases expand this file to more than 100,000 values" in error.message
