@@ -139,12 +139,14 @@ def _discover_options(opt, profile: Profile) -> None:
         raise UsageError("--discover-models only selects models for --discover; add --discover")
     if not opt.discover:
         return
+    state = profile.capabilities.get("models.directory")
+    if state is None:
+        return  # undeclared: reading the directory is the way to find out
     decision = profile.decide(("models.directory",))
     if decision.kind != "run":
-        state = profile.capabilities.get("models.directory")
-        said = "does not declare" if state is None else f"declares it {'rejected' if decision.kind == 'reject' else 'absent'}"
+        said = "rejected" if decision.kind == "reject" else "absent"
         raise UsageError(f"--discover reads the target's model directory (GET /directory/models), but profile "
-                         f"{profile.name!r} {said} ({profile.where(('capabilities', 'models.directory'))}: "
+                         f"{profile.name!r} declares it {said} ({profile.where(('capabilities', 'models.directory'))}: "
                          f"capability models.directory); nothing was sent")
 
 
