@@ -16,11 +16,11 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .expect_check import expect_problems
 from .jsonpath import PathSyntaxError, parse as parse_path
+from .schema_hints import first_problem, render_path
 from .schemastore import default_store
 from .stream.pattern import PatternError, check_pattern
-from .expect_check import expect_problems
-from .schema_hints import first_problem, render_path
 from .templating import TemplateError, render
 from .yamlfile import Document, YamlFileError, display_path, load_documents
 

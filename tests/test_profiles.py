@@ -205,3 +205,11 @@ def test_an_alias_bomb_in_a_profile_is_one_error(tmp_path):
     error = load_error(write(tmp_path, bomb))
     assert error.line == 6
     assert "YAML aliases expand this file to more than 100,000 values" in error.message
+
+
+def test_an_error_answer_whose_body_is_not_an_object_is_an_envelope_failure_not_a_crash():
+    exchange = Exchange(method="POST", url="http://h/v1/responses", request_headers={}, request_body=b"{}",
+                        status=500, response_headers={"content-type": "application/json"}, body=b'["oops"]')
+    failures = check_error_envelope(CheckContext(exchange=exchange, expect={}, profile=load_profile("openai"),
+                                                 path="/responses"))
+    assert [f.rule for f in failures] == ["error.envelope"]
