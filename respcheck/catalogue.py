@@ -20,6 +20,7 @@ class Catalogue:
     capabilities: frozenset[str]
     case_ids: frozenset[str]
     files: int
+    roles: frozenset[str] = frozenset()  # model roles the cases name ("text" when a case names none)
 
 
 def is_case_file(path: Path) -> bool:
@@ -73,9 +74,11 @@ def cases_of(file: Path) -> list[Case]:
 def build(roots: Iterable[Path]) -> Catalogue:
     capabilities: set[str] = set()
     ids: set[str] = set()
+    roles: set[str] = set()
     files = case_files(roots)
     for file in files:
         for case in cases_of(file):
             ids.add(case.id)
             capabilities.update(case.all_requires)
-    return Catalogue(frozenset(capabilities), frozenset(ids), len(files))
+            roles.update(case.models or ("text",))
+    return Catalogue(frozenset(capabilities), frozenset(ids), len(files), frozenset(roles))

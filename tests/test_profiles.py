@@ -58,6 +58,13 @@ def test_misspelt_capability_is_an_error_with_a_suggestion_and_line(tmp_path, ca
                                  "(did you mean 'responses.streaming'?)")
 
 
+def test_misspelt_model_role_is_an_error_with_a_suggestion(tmp_path, catalogue):
+    profile = load_profile(str(write(tmp_path, BASE.replace("models: {text: m}", "models: {text: m, reasonig: r}"))))
+    (problem,) = check_profile(profile, catalogue)
+    assert (problem.line, problem.message) == (2, "models: no case uses the model role 'reasonig' "
+                                                  "(did you mean 'reasoning'?)")
+
+
 def test_override_for_a_case_that_does_not_exist_is_an_error(tmp_path, catalogue):
     profile = load_profile(str(write(tmp_path, BASE + "cases:\n  auth.missing_kye: {skip: not here}\n")))
     (problem,) = check_profile(profile, catalogue)
