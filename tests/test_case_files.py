@@ -142,3 +142,16 @@ def test_every_shipped_case_file_loads(repo):
     assert len(files) >= 10
     for file in files:
         assert load_case_file(file)
+
+
+def test_a_bomb_in_cases_is_one_failed_item_and_the_rest_runs(pytester):
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    (pytester.path / "cases" / "demo").mkdir(parents=True)
+    (pytester.path / "cases" / "demo" / "bomb.yaml").write_text(BOMB)
+    (pytester.path / "cases" / "demo" / "good.yaml").write_text(
+        HEAD.replace("demo.x", "demo.good").replace('input: "x"', 'input: "Reply with exactly: PONG"')
+        + "models: [text]\nexpect: {status: 200}\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--report-dir", "")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*cases/demo/bomb.yaml:7: YAML aliases expand this file to more than 100,000 values*"])
+    assert "Traceback" not in result.stdout.str()
