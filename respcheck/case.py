@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.exceptions import SchemaError
 
+from .expect_check import expect_problems
 from .jsonpath import PathSyntaxError, parse as parse_path
+from .schema_hints import first_problem, render_path
 from .schemastore import default_store
 from .stream.pattern import PatternError, check_pattern
 from .templating import TemplateError, render
-from .yamlfile import Document, YamlFileError, load_documents
+from .yamlfile import Document, YamlFileError, display_path, load_documents
 
 CASE_SCHEMA = "case.schema.json#/$defs/case"
 
@@ -92,14 +94,6 @@ class Case:
         return tuple(seen)
 
 
-def display_path(file: Path) -> str:
-    """The path as the user would type it: relative to the working directory when inside it."""
-    try:
-        return str(Path(file).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(file)
-
-
 def _text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -115,14 +109,14 @@ def _area_of(file: Path) -> str:
 
 def _schema_error(doc: Document, data: Any, prefix: tuple) -> CaseError | None:
     validator = default_store().validator(CASE_SCHEMA)
-    error = best_match(validator.iter_errors(data))
-    if error is None:
+    problem = first_problem(validator.iter_errors(data))
+    if problem is None:
         return None
-    path = prefix + tuple(error.absolute_path)
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    at, message = problem
     case_id = data.get("id") if isinstance(data, dict) else None
-    message = f"{'$' + where if where else 'case'}: {error.message}"
-    return CaseError(doc.file, doc.line_of(path), f"does not follow case.schema.json: {message}", case_id)
+    where = render_path(at) if at else "case"
+    return CaseError(doc.file, doc.line_of(prefix + at), f"does not follow case.schema.json: {where}: {message}",
+                     case_id)
 
 
 def _check_capture_paths(doc: Document, step: dict, prefix: tuple, case_id: str) -> None:
@@ -149,11 +143,10 @@ def _check_capture_paths(doc: Document, step: dict, prefix: tuple, case_id: str)
         except PatternError as exc:
             raise CaseError(doc.file, doc.line_of(prefix + ("expect", "stream", "sequence")),
                             f"expect.stream.sequence: {exc}", case_id) from None
-    for path in ((step.get("expect") or {}).get("fields") or {}):
-        try:
-            parse_path(path)
-        except PathSyntaxError as exc:
-            raise CaseError(doc.file, doc.line_of(prefix + ("expect", "fields", path)), str(exc), case_id) from None
+    found = expect_problems(step.get("expect") or {})
+    if found:
+        at, message = found[0]
+        raise CaseError(doc.file, doc.line_of(prefix + ("expect",) + at), message, case_id)
 
 
 def _build(doc: Document, data: dict, prefix: tuple) -> list[Case]:

@@ -2,6 +2,8 @@
 
     respcheck serve [--host 127.0.0.1] [--port 8765] [--api-key KEY]... [--fault NAME]...
     respcheck faults [--json]
+    respcheck rules
+    respcheck lint [PATHS]...
     respcheck diff BASELINE CURRENT [--format markdown|text] [--output FILE] [--fail-on regression|any|never]
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
+import socket
 import sys
 
 from .reference.faults import FAULTS, validate_faults
@@ -23,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the embedded reference gateway in the foreground")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                       help=f"TCP port (default {DEFAULT_PORT}; 0: any free one)")
     serve.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
                        help="accepted API key (repeatable; default rc-local-key)")
     serve.add_argument("--fault", action="append", dest="faults", default=[], metavar="NAME",
@@ -36,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("rules", help="list every rule a failure can name, with what it checks")
 
+    lint = commands.add_parser("lint", help="load every case file and profile under PATHS; one line per problem, "
+                                            "exit 1 on any")
+    lint.add_argument("paths", nargs="*", metavar="PATH",
+                      help="files or folders (default: cases/ and suites/profiles/); YAML under a cases/ folder "
+                           "is a case file, any other a profile")
+
     diff = commands.add_parser("diff", help="compare a run's results.json with a baseline run's")
     diff.add_argument("baseline", help="the baseline run's results.json (or the directory holding it)")
     diff.add_argument("current", help="the current run's results.json (or the directory holding it)")
@@ -45,6 +56,33 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--fail-on", choices=("regression", "any", "never"), default="regression",
                       help="exit 1 on new failures (default), on any failure in CURRENT, or never")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range (0-65535)")
+    return port
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the banner so that a busy port is
+    said as such (uvicorn would log it after we claimed to serve)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        if os.name != "nt":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart after a stop, not a second server
+        sock.bind(address)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _is_loopback(host: str) -> bool:
@@ -71,11 +109,24 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .reference.app import DEFAULT_API_KEY, create_app
 
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        reason = "the port is in use" if getattr(exc, "errno", None) in (98, 48, 10048) else (exc.strerror or str(exc))
+        print(f"respcheck: cannot serve on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 1
     app = create_app(args.api_keys or [DEFAULT_API_KEY], faults)
     active = ", ".join(sorted(faults)) or "none"
+    port = sock.getsockname()[1]
     url_host = f"[{args.host}]" if ":" in args.host else args.host  # IPv6 literal
-    print(f"respcheck reference gateway at http://{url_host}:{args.port}/v1 (faults: {active})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="off")
+    # The default key is public (it is in the README); keys given on the command line are not repeated.
+    key = f"key {DEFAULT_API_KEY}" if not args.api_keys else f"the {len(args.api_keys)} key(s) given with --api-key"
+    print(f"respcheck reference gateway at http://{url_host}:{port}/v1 ({key}; faults: {active})", flush=True)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
     return 0
 
 
@@ -133,12 +184,7 @@ def _list_rules() -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help or a usage error; report it as a return code
-        return exc.code if isinstance(exc.code, int) else 2
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "faults":
@@ -147,5 +193,35 @@ def main(argv: list[str] | None = None) -> int:
         return _diff(args)
     if args.command == "rules":
         return _list_rules()
+    if args.command == "lint":
+        from .lint import lint
+
+        return lint(args.paths, out=print, err=lambda line: print(line, file=sys.stderr))
     parser.print_help(sys.stderr)
     return 2
+
+
+def _quiet_stdout() -> None:
+    """The reader went away (`respcheck faults | head -3`): drop what is left,
+    so the interpreter's own flush at exit does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (captured)
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help or a usage error; report it as a return code
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        code = _run(args, parser)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0

@@ -27,9 +27,68 @@ def describe(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+OPERATORS = ("equals", "matches", "fullmatch", "contains", "icontains", "in", "type", "present",
+             "gt", "gte", "lt", "lte", "length", "json", "not", "any_of")
+
+
 @lru_cache(maxsize=512)
 def _regex(pattern: str) -> re.Pattern:
     return re.compile(pattern)
+
+
+def _templated(value: Any) -> bool:
+    # Filled in when the case runs (captures, matrix values): checked then.
+    return isinstance(value, str) and "{{" in value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def problems(spec: Any, where: tuple = ()) -> list[tuple[tuple, str]]:
+    """What is wrong with a matcher before any answer is seen: (path inside the
+    spec, message) pairs. Templated operands are left to run time."""
+    if not isinstance(spec, dict):
+        return []
+    found: list[tuple[tuple, str]] = []
+    for op, arg in spec.items():
+        at = where + (op,)
+        if op not in OPERATORS:
+            from difflib import get_close_matches
+            near = get_close_matches(str(op), OPERATORS, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else f" (known: {', '.join(OPERATORS)})"
+            found.append((at, f"unknown matcher operator {op!r}{hint}"))
+        elif _templated(arg) and op not in ("not", "any_of"):
+            continue
+        elif op in ("matches", "fullmatch"):
+            if not isinstance(arg, str):
+                found.append((at, f"`{op}` takes a regular expression (a string), got {describe(arg)}"))
+                continue
+            try:
+                _regex(arg)
+            except re.error as exc:
+                found.append((at, f"`{op}` regex {arg!r} does not compile: {exc}"))
+        elif op in ("contains", "icontains") and not isinstance(arg, str):
+            found.append((at, f"`{op}` takes a string, got {describe(arg)}"))
+        elif op == "type" and arg not in _JSON_TYPES:
+            found.append((at, f"`type` must be one of {', '.join(_JSON_TYPES)}, got {describe(arg)}"))
+        elif op in ("present", "json") and not isinstance(arg, bool):
+            found.append((at, f"`{op}` takes true or false, got {describe(arg)}"))
+        elif op == "in" and not isinstance(arg, list):
+            found.append((at, f"`in` takes a list of values, got {describe(arg)}"))
+        elif op in ("gt", "gte", "lt", "lte") and not _is_number(arg):
+            found.append((at, f"`{op}` takes a number, got {describe(arg)}"))
+        elif op == "length" and not (isinstance(arg, int) and not isinstance(arg, bool) and arg >= 0):
+            found.append((at, f"`length` takes a whole number >= 0, got {describe(arg)}"))
+        elif op == "not":
+            found += problems(arg, at)
+        elif op == "any_of":
+            if not isinstance(arg, list) or not arg:
+                found.append((at, f"`any_of` takes a non-empty list of matchers, got {describe(arg)}"))
+                continue
+            for index, option in enumerate(arg):
+                found += problems(option, at + (index,))
+    return found
 
 
 def _is_type(value: Any, name: str) -> bool:
@@ -83,10 +142,12 @@ def _check(op: str, arg: Any, value: Any) -> str | None:
     if op in ("matches", "fullmatch", "contains", "icontains", "json"):
         if not isinstance(value, str):
             return f"expected a string ({op} {describe(arg)}), got {got}"
-        if op == "matches":
-            ok = _regex(arg).search(value) is not None
-        elif op == "fullmatch":
-            ok = _regex(arg).fullmatch(value.strip()) is not None
+        if op in ("matches", "fullmatch"):
+            try:
+                regex = _regex(arg)
+            except (re.error, TypeError) as exc:  # a templated operand only shows it now
+                return f"the case's `{op}` regex {arg!r} does not compile: {exc}"
+            ok = (regex.search(value) if op == "matches" else regex.fullmatch(value.strip())) is not None
         elif op == "contains":
             ok = arg in value
         elif op == "icontains":
@@ -100,6 +161,8 @@ def _check(op: str, arg: Any, value: Any) -> str | None:
             return None if ok else f"expected {'' if arg else 'no '}JSON text, got {got}"
         return None if ok else f"expected text that {op} {arg!r}, got {got}"
     if op in ("gt", "gte", "lt", "lte"):
+        if not _is_number(arg):  # a placeholder that filled in as something else
+            return f"the case's `{op}` operand must be a number, got {describe(arg)}"
         if not _is_type(value, "number"):
             return f"expected a number ({op} {arg}), got {got}"
         ok = {"gt": value > arg, "gte": value >= arg, "lt": value < arg, "lte": value <= arg}[op]

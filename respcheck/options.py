@@ -10,9 +10,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from . import catalogue
+from .option_checks import (OptionError, not_negative, parse_headers, positive, readable_baseline,
+                            writable_dir)
 from .profile import Profile, ProfileError, available_profiles, load_profile
+from .profile_check import check_profile
 
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -41,6 +46,11 @@ def add_options(parser: pytest.Parser) -> None:
                     help="Stop reading a stream after S seconds in all (rule stream.too_long; default 300).")
     group.addoption("--max-stream-events", metavar="N", type=int, default=200_000,
                     help="Stop reading a stream after N events (rule stream.too_long; default 200000).")
+    group.addoption("--max-stream-bytes", metavar="N", type=int, default=DEFAULT_MAX_STREAM_BYTES,
+                    help="Stop reading a stream after N bytes in all and fail the case (default 64 MiB).")
+    group.addoption("--max-transport-failures", metavar="K", type=int, default=3,
+                    help="After K consecutive transport failures (no answer at all) the remaining cases fail "
+                         "fast, naming the case after which the target stopped answering (default 3; 0: never).")
     group.addoption("--reference-fault", metavar="NAME", action="append", default=[],
                     help="Start the embedded reference gateway with this fault switch on; repeatable "
                          "(`respcheck faults` lists them). Used to prove that checks fail.")
@@ -96,6 +106,8 @@ class RunSettings:
     stream_idle_timeout: float = 30.0
     stream_timeout: float = 300.0
     max_stream_events: int = 200_000
+    max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES  # all bytes of one stream
+    max_transport_failures: int = 3  # consecutive; 0: never fail fast
 
 
 def _parse_pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
@@ -108,8 +120,85 @@ def _parse_pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
     return pairs
 
 
+def _case_roots(config: pytest.Config) -> list[Path]:
+    """Where the run's cases may come from: the suite's own, the project's
+    cases/ and whatever paths the command line names."""
+    roots = [catalogue.BUILTIN_CASES, Path(config.rootpath) / "cases"]
+    roots += [Path(str(arg).split("::", 1)[0]) for arg in config.args]
+    return roots
+
+
+def check_profile_names(profile: Profile, config: pytest.Config) -> None:
+    problems = check_profile(profile, catalogue.build(_case_roots(config)))
+    if problems:
+        raise UsageError("profile: " + "\nrespcheck: profile: ".join(str(p) for p in problems))
+
+
+def _discover_options(opt, profile: Profile) -> None:
+    if opt.discover_models and not opt.discover:
+        raise UsageError("--discover-models only selects models for --discover; add --discover")
+    if not opt.discover:
+        return
+    state = profile.capabilities.get("models.directory")
+    if state is None:
+        return  # undeclared: reading the directory is the way to find out
+    decision = profile.decide(("models.directory",))
+    if decision.kind != "run":
+        said = "rejected" if decision.kind == "reject" else "absent"
+        raise UsageError(f"--discover reads the target's model directory (GET /directory/models), but profile "
+                         f"{profile.name!r} declares it {said} ({profile.where(('capabilities', 'models.directory'))}: "
+                         f"capability models.directory); nothing was sent")
+
+
+def _timeout(opt, profile: Profile) -> float:
+    timeout_env = os.environ.get("RESPCHECK_REQUEST_TIMEOUT")
+    if opt.request_timeout is not None:
+        timeout = opt.request_timeout
+        name = "--request-timeout"
+    elif timeout_env:
+        name = "RESPCHECK_REQUEST_TIMEOUT"
+        try:
+            timeout = float(timeout_env)
+        except ValueError:
+            raise UsageError(f"RESPCHECK_REQUEST_TIMEOUT must be a number of seconds, got {timeout_env!r}") from None
+    else:
+        return profile.request_timeout or DEFAULT_TIMEOUT
+    if not timeout > 0:  # also NaN
+        raise UsageError(f"{name} must be a positive number of seconds, got {timeout:g}")
+    return timeout
+
+
+def _check_values(opt) -> None:
+    try:
+        positive("--max-body-bytes", opt.max_body_bytes)
+        positive("--max-stream-bytes", opt.max_stream_bytes)
+        not_negative("--max-transport-failures", opt.max_transport_failures)
+        not_negative("--retries", opt.retries)
+        not_negative("--retry-after-budget", opt.retry_after_budget)
+        for name in ("stream_idle_timeout", "stream_timeout", "max_stream_events"):
+            positive(f"--{name.replace('_', '-')}", getattr(opt, name))
+        if opt.concurrency is not None and opt.concurrency <= 0:
+            raise OptionError("--concurrency must be a positive number of requests")
+        if opt.rate_limit is not None and opt.rate_limit <= 0:
+            raise OptionError("--rate-limit must be a positive number of requests per second")
+        writable_dir("--report-dir", opt.report_dir)
+        writable_dir("--record", opt.record)
+        readable_baseline(opt.baseline)
+    except OptionError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def resolve(config: pytest.Config) -> RunSettings:
     opt = config.option
+    _check_values(opt)
+    if opt.record and opt.replay:
+        raise UsageError("--record and --replay exclude each other")
+    if opt.replay and not Path(opt.replay).is_dir():
+        raise UsageError(f"--replay {opt.replay!r}: no such recording directory")
+    try:
+        cli_headers = parse_headers(opt.header)
+    except OptionError as exc:
+        raise UsageError(str(exc)) from None
     base_url = opt.base_url or os.environ.get("RESPCHECK_BASE_URL") or None
     profile_name = opt.profile or os.environ.get("RESPCHECK_PROFILE")
     if profile_name is None:
@@ -121,6 +210,8 @@ def resolve(config: pytest.Config) -> RunSettings:
         profile = load_profile(profile_name)
     except ProfileError as exc:
         raise UsageError(f"profile: {exc}") from None
+    check_profile_names(profile, config)
+    _discover_options(opt, profile)
     base_url = base_url or profile.base_url
     if base_url and not base_url.startswith(("http://", "https://")):
         raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
@@ -134,28 +225,8 @@ def resolve(config: pytest.Config) -> RunSettings:
         # The embedded gateway accepts exactly this run's key; a fresh random one
         # also lets the project's tests prove that keys never reach the output.
         api_key = "rc-" + secrets.token_hex(16)
-
-    timeout_env = os.environ.get("RESPCHECK_REQUEST_TIMEOUT")
-    try:
-        timeout = opt.request_timeout or (float(timeout_env) if timeout_env else None)
-    except ValueError:
-        raise UsageError(f"RESPCHECK_REQUEST_TIMEOUT must be a number of seconds, got {timeout_env!r}") from None
-    timeout = timeout or profile.request_timeout or DEFAULT_TIMEOUT
-    if timeout <= 0:
-        raise UsageError("--request-timeout must be positive")
-
-    if opt.record and opt.replay:
-        raise UsageError("--record and --replay exclude each other")
-    if opt.replay and not Path(opt.replay).is_dir():
-        raise UsageError(f"--replay {opt.replay!r}: no such recording directory")
-    if opt.concurrency is not None and opt.concurrency <= 0:
-        raise UsageError("--concurrency must be a positive number of requests")
-    if opt.rate_limit is not None and opt.rate_limit <= 0:
-        raise UsageError("--rate-limit must be a positive number of requests per second")
-    for name in ("stream_idle_timeout", "stream_timeout", "max_stream_events"):
-        if getattr(opt, name) <= 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be positive")
-    headers = {**profile.headers, **_parse_pairs(opt.header, ":", "--header")}
+    timeout = _timeout(opt, profile)
+    headers = {**profile.headers, **cli_headers}
     models = {**profile.models, **_parse_pairs(opt.model, "=", "--model")}
     return RunSettings(profile=profile, base_url=base_url.rstrip("/") if base_url else None, api_key=api_key,
                        headers=headers, timeout=timeout, models=models, max_body_bytes=opt.max_body_bytes,
@@ -163,4 +234,5 @@ def resolve(config: pytest.Config) -> RunSettings:
                        stream_idle_timeout=opt.stream_idle_timeout, stream_timeout=opt.stream_timeout,
                        max_stream_events=opt.max_stream_events, rate_limit=opt.rate_limit,
                        retry_after_budget=opt.retry_after_budget, concurrency=opt.concurrency,
-                       record_dir=opt.record, replay_dir=opt.replay)
+                       record_dir=opt.record, replay_dir=opt.replay, max_stream_bytes=opt.max_stream_bytes,
+                       max_transport_failures=opt.max_transport_failures)

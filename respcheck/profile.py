@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema.exceptions import best_match
-
+from .expect_check import expect_problems
+from .schema_hints import first_problem, render_path
 from .schemastore import default_store
-from .yamlfile import YamlFileError, load_documents
+from .yamlfile import Document, YamlFileError, load_documents, display_path
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "suites" / "profiles"
 
@@ -34,7 +34,8 @@ DEFAULT_SETTINGS = {
 class ProfileError(Exception):
     def __init__(self, message: str, file: Path | None = None, line: int | None = None):
         self.file, self.line, self.message = file, line, message
-        where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+        shown = display_path(file) if file else None
+        where = f"{shown}:{line}: " if file and line else (f"{shown}: " if file else "")
         super().__init__(f"{where}{message}")
 
 
@@ -46,6 +47,9 @@ class Decision:
     reason: str = ""
     rejection: dict | None = None  # status/type/code/param the target answers instead
     capability: str | None = None
+
+
+Source = tuple  # (file, line) a value of the resolved profile came from
 
 
 @dataclass
@@ -64,6 +68,39 @@ class Profile:
     cases: dict[str, dict] = field(default_factory=dict)
     description: str = ""
     assets: dict[str, str] = field(default_factory=dict)
+    accept_error_types: tuple[str, ...] = ()
+    # Path into the resolved profile -> (file, line). One file today; with
+    # `extends:` each value keeps the file it came from, so this stays the API.
+    sources: dict[tuple, Source] = field(default_factory=dict, repr=False)
+
+    def source_of(self, path: tuple) -> Source | None:
+        """(file, line) of the deepest known prefix of `path`, e.g.
+        ("cases", "auth.missing_key", "expect", "error", "type")."""
+        path = tuple(path)
+        while path:
+            if path in self.sources:
+                return self.sources[path]
+            path = path[:-1]
+        return self.sources.get(())
+
+    def line_of(self, path: tuple) -> int | None:
+        source = self.source_of(path)
+        return source[1] if source else None
+
+    def where(self, path: tuple) -> str:
+        """'suites/profiles/x.yaml:42' for a value of this profile (or its file, or its name)."""
+        source = self.source_of(path)
+        if source is None:
+            return display_path(self.file) if self.file else f"profile {self.name}"
+        return f"{display_path(source[0])}:{source[1]}"
+
+    def override_sources(self, case_id: str) -> dict[tuple, Source]:
+        """Where each value of `cases.<case_id>.expect` was written, keyed like
+        a step's line map (("expect", "error", "type") -> (file, line)), so a
+        failure from an overridden expectation can cite the profile."""
+        prefix = ("cases", case_id)
+        return {path[len(prefix):]: source for path, source in self.sources.items()
+                if path[:len(prefix)] == prefix and path[len(prefix):][:1] == ("expect",)}
 
     def decide(self, requires: tuple[str, ...]) -> Decision:
         """Skip on an absent or undeclared capability; expect the profile's
@@ -87,7 +124,9 @@ class Profile:
         return self.models.get(role)
 
 
-def _from_document(file: Path) -> Profile:
+def _read_layer(file: Path) -> Document:
+    """One profile file, read and validated on its own (a future `extends:`
+    parent is a layer too, validated before it is merged)."""
     try:
         documents = load_documents(file)
     except YamlFileError as exc:
@@ -95,12 +134,28 @@ def _from_document(file: Path) -> Profile:
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
         raise ProfileError("a profile file holds exactly one YAML mapping", file)
     doc = documents[0]
-    error = best_match(default_store().validator("profile.schema.json").iter_errors(doc.data))
-    if error is not None:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        raise ProfileError(f"does not follow profile.schema.json: ${where}: {error.message}",
-                           file, doc.line_of(tuple(error.absolute_path)))
-    data = doc.data
+    problem = first_problem(default_store().validator("profile.schema.json").iter_errors(doc.data))
+    if problem is not None:
+        path, message = problem
+        raise ProfileError(f"does not follow profile.schema.json: {render_path(path)}: {message}",
+                           file, doc.line_of(path))
+    for case_id, override in (doc.data.get("cases") or {}).items():
+        found = expect_problems(override.get("expect"))
+        if found:
+            at, message = found[0]
+            raise ProfileError(f"cases.{case_id}: {message}", file, doc.line_of(("cases", case_id, "expect") + at))
+    return doc
+
+
+def _resolve(layers: list[Document]) -> tuple[dict, dict[tuple, Source]]:
+    """The profile's data and where each value came from. One layer today;
+    `extends:` will merge parents first, children over them, here."""
+    (doc,) = layers
+    return doc.data, {path: (doc.file, line) for path, line in doc.lines.items()}
+
+
+def _from_document(file: Path) -> Profile:
+    data, sources = _resolve([_read_layer(file)])
     return Profile(
         name=data["name"], file=file, models=dict(data["models"]), capabilities=dict(data["capabilities"]),
         settings={**DEFAULT_SETTINGS, **data.get("settings", {})},
@@ -108,7 +163,8 @@ def _from_document(file: Path) -> Profile:
         base_url=data.get("base_url"), api_key_env=data.get("api_key_env"),
         request_timeout=data.get("request_timeout"), headers=dict(data.get("headers", {})),
         cases=dict(data.get("cases", {})), description=data.get("description", ""),
-        assets=dict(data.get("assets", {})))
+        assets=dict(data.get("assets", {})), accept_error_types=tuple(data.get("accept_error_types", ())),
+        sources=sources)
 
 
 def available_profiles() -> list[str]:

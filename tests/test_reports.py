@@ -130,7 +130,8 @@ def test_broken_baseline_is_a_usage_error(sandbox):
     bad.write_text("{not json")
     result = run(sandbox, "--baseline", str(bad))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stdout.fnmatch_lines(["*--baseline*bad.json*"])
+    # checked before the run (options.resolve), so it is pytest's usage error on stderr
+    result.stderr.fnmatch_lines(["*--baseline*bad.json*"])
 
 
 def test_retry_on_semantic_failure_is_reported_flaky(sandbox):
