@@ -16,6 +16,7 @@ class Failure:
     path: str = ""
     step: str = ""
     line: int | None = None  # line of the expectation in the case file, when there is one
+    source: str | None = None  # "file:line" of an expectation written elsewhere (a profile's case override)
 
     def render(self) -> str:
         where = f" {self.path}:" if self.path else ""

@@ -223,8 +223,8 @@ class CaseItem(pytest.Item):
                 props.append(("flaky", "true"))
         if run.failures:
             props.append(("failed_rules", ",".join(sorted({f.rule for f in run.failures}))))
-            failures = [{"rule": f.rule, "message": session.masker.text(f.message), "path": f.path, "step": f.step}
-                        for f in run.failures]
+            failures = [{"rule": f.rule, "message": session.masker.text(f.message), "path": f.path, "step": f.step,
+                         **({"expected_at": f.source} if f.source else {})} for f in run.failures]
             props.append(("failures", json.dumps(failures)))
             report_dir = self.config.option.report_dir
             if report_dir:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .items import CaseFile, CaseItem
+from .items import BrokenCaseItem, CaseFile, CaseItem
 from .onboarding import discover_items
 from .recording import clear_recording
 from .options import RunSettings, UsageError, add_options, resolve
@@ -31,6 +31,7 @@ SCHEDULER = pytest.StashKey[CaseScheduler]()
 ANNOUNCED = pytest.StashKey[bool]()
 ITEMS = pytest.StashKey[list]()  # the collected items, in order: what the scheduler runs ahead
 PYTEST_SESSION = pytest.StashKey[pytest.Session]()
+BROKEN = pytest.StashKey[list]()  # with --collect-only: case files that cannot be used
 
 # Without --concurrency: the embedded gateway takes a few cases at once; a
 # remote target gets one at a time unless its profile says more.
@@ -206,7 +207,10 @@ def _unreachable(config: pytest.Config, exc: Unreachable) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
-    if config.option.collectonly or not _has_cases(session.items):
+    if config.option.collectonly:
+        config.stash[BROKEN] = [item for item in session.items if isinstance(item, BrokenCaseItem)]
+        return
+    if not _has_cases(session.items):
         return
     config.stash[ITEMS] = list(session.items)
     if getattr(config.option, "numprocesses", None) in (None, 0):
@@ -253,6 +257,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.stash[SCHEDULER].cancel()  # -x, Ctrl-C, SIGTERM: what has not started never will
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         abort_all()  # and what is in flight ends now, not at its timeout
+    if config.stash.get(BROKEN, None):
+        _fail_collect_only(session, config.stash[BROKEN])
     report = config.stash.get(REPORT, None)
     if report is None or not report.has_cases or hasattr(config, "workerinput"):
         return
@@ -261,6 +267,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     where = settings.base_url or "embedded reference gateway"
     report.finish(settings.profile.name, target.masker.text(where) if target else where)
     session.exitstatus = report.exit_status(session.exitstatus)
+
+
+def _fail_collect_only(session: pytest.Session, broken: list) -> None:
+    """`--collect-only` as a lint in CI: a case file that cannot be used fails it."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        for item in broken:
+            reporter.write_line(f"respcheck: {item.error.render()}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 
 from . import casedata
-from .case import Case, Step
+from .case import Case, Step, display_path
 from .checks import CheckContext, run_checks
 from .client import Client, Exchange
 from .failures import Failure
@@ -112,6 +112,12 @@ CASE_EXPECTATION_RULES = frozenset({
     "stream.too_long", "stream.terminal", "internal"})
 
 
+def _override_sources(profile: Profile, case: Case) -> dict:
+    if not hasattr(profile, "override_sources"):
+        return {}
+    return {path: f"{display_path(file)}:{line}" for path, (file, line) in profile.override_sources(case.id).items()}
+
+
 def _later_steps_can_run(failures: list[Failure], step: Step, ctx: CheckContext) -> bool:
     if any(f.rule in CASE_EXPECTATION_RULES for f in failures):
         return False
@@ -163,8 +169,10 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
         if exchange.error:
             run.failures.append(Failure("transport", exchange.error, step=name))
             return run
+        overridden = bool(expect_override) and case.single and decision.kind != "reject"
         ctx = CheckContext(exchange=exchange, expect=expect, profile=profile, path=path, method=method,
-                           lines=step.lines, step=name, stream_requested=streaming)
+                           lines=step.lines, step=name, stream_requested=streaming,
+                           sources=_override_sources(profile, case) if overridden and not replace_expect else {})
         failures = []
         if exchange.streamed:
             failures += [_in_step(f, name, step.lines) for f in checker.finish(exchange.stream_end)

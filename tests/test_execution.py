@@ -257,3 +257,24 @@ def test_sigterm_ends_the_run_at_once_and_still_writes_reports(tmp_path):
     document = json.loads((tmp_path / "rd" / "results.json").read_text(encoding="utf-8"))
     assert document["profile"] == "reference"
     assert "Traceback" not in output and SECRET not in output
+
+
+def test_a_failure_from_a_profile_override_names_the_profile_file_and_line(pytester):
+    write(pytester, ONE_CASE)
+    profile = pytester.path / "scripted.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8") + "cases:\n  exec.pong:\n    expect:\n      status: 201\n",
+                       encoding="utf-8")
+    with ScriptedServer([(200, {}, response_body("PONG"))]) as server:
+        result = run(pytester, server.base_url)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["  ✗ [[]status[]] expected HTTP 201, got 200",
+                                 "      expected at scripted.yaml:8 (the profile's override)"])
+    (record,) = results(pytester)["cases"]
+    assert record["failures"][0]["expected_at"] == "scripted.yaml:8"
+
+
+def test_a_failure_from_the_case_file_still_names_the_case_file(pytester):
+    write(pytester, ONE_CASE)
+    with ScriptedServer([(201, {}, response_body("PONG"))]) as server:
+        result = run(pytester, server.base_url)
+    result.stdout.fnmatch_lines(["  ✗ [[]status[]] expected HTTP 200, got 201", "      expected at cases/exec/exec.yaml:8"])

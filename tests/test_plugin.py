@@ -273,3 +273,14 @@ def test_rules_no_fault_switch_reaches_fail_as_named(pytester):
     result.stdout.fnmatch_lines(["*[[]error.type[]] $.error.type: expected 'invalid_request_error', got 'not_found_error'*"])
     result.stdout.fnmatch_lines(["*[[]error.message[]] $.error.message: expected text that matches '^never$'*"])
     result.stdout.fnmatch_lines(["*[[]stream.too_long[]] the stream went past 5 events (--max-stream-events)*"])
+
+
+def test_collect_only_fails_on_a_broken_case_file(pytester):
+    write_case(pytester, "demo/good.yaml", GOOD_CASE)
+    write_case(pytester, "demo/broken.yaml", "id: demo.broken\ntitle: [unclosed\n")
+    result = run(pytester, "--collect-only", "-q")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["respcheck: cases/demo/broken.yaml:*"])
+    assert "Traceback" not in result.stdout.str()
+    write_case(pytester, "demo/broken.yaml", GOOD_CASE.replace("demo.pong", "demo.ping"))
+    assert run(pytester, "--collect-only", "-q").ret == pytest.ExitCode.OK

@@ -22,6 +22,7 @@ class CheckContext:
     step: str = ""
     stream_requested: bool = False
     stream_body: Any = MISSING  # a stream's terminal response, once read
+    sources: dict = field(default_factory=dict)  # ("expect", key, ...) -> "file:line" of a profile's override
 
     @property
     def body(self) -> Any:
@@ -37,9 +38,20 @@ class CheckContext:
             path = path[:-1]
         return None
 
+    def source(self, *keys: Any) -> str | None:
+        """Where an expectation a profile overrides was written (its top-level
+        key replaces the case's), or None when it comes from the case file."""
+        if not keys or ("expect", keys[0]) not in self.sources:
+            return None
+        path = ("expect",) + keys
+        while path not in self.sources:
+            path = path[:-1]
+        return self.sources[path]
+
     def fail(self, rule: str, message: str, path: str = "", at: tuple = ()) -> Failure:
+        source = self.source(*at) if at else None
         return Failure(rule=rule, message=message, path=path, step=self.step,
-                       line=self.line(*at) if at else None)
+                       line=self.line(*at) if at and source is None else None, source=source)
 
     @property
     def ok_status(self) -> bool:

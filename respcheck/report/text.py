@@ -43,7 +43,9 @@ def render_failure(run: CaseRun, masker: Masker, verbose: bool = False) -> str:
             lines.append(f"  (expecting the profile's rejection: {step_run.rejected.reason})")
     for failure in run.failures:
         lines.append(f"  ✗ {masker.text(failure.render())}")
-        if failure.line:
+        if failure.source:
+            lines.append(f"      expected at {failure.source} (the profile's override)")
+        elif failure.line:
             lines.append(f"      expected at {display_path(case.file)}:{failure.line}")
     if run.note:
         lines.append(f"  ({run.note})")
