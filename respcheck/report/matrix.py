@@ -7,7 +7,7 @@ import html
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from .diff import failures_of, group_of, is_flaky, md_code, md_escape, messages_of, outcome_of, rules_of, shorten
+from .diff import failures_of, group_of, is_flaky, md_escape, messages_of, outcome_of, rules_of, shorten
 from .features import SEED_FEATURES
 from .icons import icon
 from .printable import printable
