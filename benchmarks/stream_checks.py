@@ -67,7 +67,7 @@ def run_respcheck(data: bytes) -> tuple[int, list]:
     end = read_stream(response, time.monotonic(), checker.feed, max_events=10**7, deadline=time.monotonic() + 600,
                       max_bytes=10**10, idle_timeout=60)
     failures = checker.finish(end)
-    return len(checker.frames), failures
+    return checker.frames.received, failures
 
 
 def run_floor(data: bytes) -> int:

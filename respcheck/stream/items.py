@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-Report = Callable[[str, str], None]  # (rule, message)
+Report = Callable[[str, str, str], None]  # (rule, where: the event, problem)
 
 
 @dataclass
@@ -55,15 +55,15 @@ class ItemTracker:
         item = self.items.get(index) if isinstance(index, int) else None
         if item is None:
             self.report("stream.item_order" if isinstance(index, int) and not self._other_id(event)
-                        else "stream.indexes",
-                        f"{where} names output_index {index!r}, which no output_item.added opened")
+                        else "stream.indexes", where,
+                        f"names output_index {index!r}, which no output_item.added opened")
             return None
         item_id = event.get("item_id")
         if "item_id" in event and item.id is not None and item_id != item.id:
-            self.report("stream.indexes", f"{where} names item_id {item_id!r}, but output_index {index} "
-                                          f"is item {item.id!r}")
+            self.report("stream.indexes", where, f"names item_id {item_id!r}, but output_index {index} "
+                                                 f"is item {item.id!r}")
         if open_only and item.done_item is not None:
-            self.report("stream.item_order", f"{where} arrives after output_item.done of output_index {index}")
+            self.report("stream.item_order", where, f"arrives after output_item.done of output_index {index}")
         return item
 
     def _other_id(self, event: dict) -> bool:
@@ -75,8 +75,8 @@ class ItemTracker:
         key = "summary_index" if summary else "content_index"
         if not isinstance(index, int) or not 0 <= index < len(item.parts):
             self.report("stream.item_order" if isinstance(index, int) and index == len(item.parts)
-                        else "stream.indexes",
-                        f"{where} names {key} {index!r} of output_index {item.index}, which has "
+                        else "stream.indexes", where,
+                        f"names {key} {index!r} of output_index {item.index}, which has "
                         f"{len(item.parts)} part(s) added")
             return None
         return item.parts[index]
@@ -88,10 +88,10 @@ class ItemTracker:
         if not isinstance(index, int) or not isinstance(item, dict):
             return  # the event schema reports the shape
         if index in self.items:
-            self.report("stream.item_order", f"{where}: output_index {index} was already added")
+            self.report("stream.item_order", where, f"output_index {index} was already added")
             return
         if index != len(self.items):
-            self.report("stream.indexes", f"{where}: output_index {index} added, expected {len(self.items)} next")
+            self.report("stream.indexes", where, f"output_index {index} added, expected {len(self.items)} next")
         self.items[index] = _Item(index, item.get("id"), item.get("type", "?"))
 
     def part_added(self, where: str, event: dict, *, summary: bool = False) -> None:
@@ -101,7 +101,7 @@ class ItemTracker:
             return
         key = "summary_index" if summary else "content_index"
         if event.get(key) != len(item.parts):
-            self.report("stream.indexes", f"{where}: {key} {event.get(key)!r} added, expected {len(item.parts)}")
+            self.report("stream.indexes", where, f"{key} {event.get(key)!r} added, expected {len(item.parts)}")
         item.parts.append(_Part(part.get("type", "?")))
 
     def delta(self, where: str, event: dict, *, summary: bool = False) -> None:
@@ -112,7 +112,7 @@ class ItemTracker:
         if part is None:
             return
         if part.done_value is not None:
-            self.report("stream.item_order", f"{where} arrives after the part's .done event")
+            self.report("stream.item_order", where, "arrives after the part's .done event")
         delta = event.get("delta")
         if isinstance(delta, str):
             part.pieces.append(delta)
@@ -128,7 +128,7 @@ class ItemTracker:
         part.done_value = value
         joined = "".join(part.pieces)
         if joined != value:
-            self.report("stream.delta_join", f"{where}: the deltas do not join to the .done {value_key}; "
+            self.report("stream.delta_join", where, f"the deltas do not join to the .done {value_key}; "
                         + _first_difference(joined, value))
 
     def part_done(self, where: str, event: dict, *, summary: bool = False) -> None:
@@ -144,14 +144,14 @@ class ItemTracker:
         value = part_event.get(text_key)
         known = part.done_value if part.done_value is not None else "".join(part.pieces)
         if isinstance(value, str) and value != known:
-            self.report("stream.done_matches_item", f"{where}: the part's {text_key} {value[:60]!r} differs from "
-                                                    f"what its deltas and .done event gave ({known[:60]!r})")
+            self.report("stream.done_matches_item", where, f"the part's {text_key} {value[:60]!r} differs from "
+                                                           f"what its deltas and .done event gave ({known[:60]!r})")
 
     def arguments_delta(self, where: str, event: dict) -> None:
         item = self._item(where, event)
         if item is not None and isinstance(event.get("delta"), str):
             if item.arguments_done is not None:
-                self.report("stream.item_order", f"{where} arrives after function_call_arguments.done")
+                self.report("stream.item_order", where, "arrives after function_call_arguments.done")
             item.arguments.append(event["delta"])
 
     def arguments_done(self, where: str, event: dict) -> None:
@@ -162,7 +162,7 @@ class ItemTracker:
         item.arguments_done = value
         joined = "".join(item.arguments)
         if item.arguments and joined != value:
-            self.report("stream.delta_join", f"{where}: the argument deltas do not join to the .done arguments; "
+            self.report("stream.delta_join", where, "the argument deltas do not join to the .done arguments; "
                         + _first_difference(joined, value))
 
     def item_done(self, where: str, event: dict) -> None:
@@ -172,7 +172,7 @@ class ItemTracker:
             return
         item.done_item = done
         if done.get("id") != item.id:
-            self.report("stream.indexes", f"{where}: item id {done.get('id')!r} differs from the added {item.id!r}")
+            self.report("stream.indexes", where, f"item id {done.get('id')!r} differs from the added {item.id!r}")
         self._compare_done(where, item, done)
 
     def _compare_done(self, where: str, item: _Item, done: dict) -> None:
@@ -180,15 +180,15 @@ class ItemTracker:
         if kind == "function_call":
             streamed = item.arguments_done if item.arguments_done is not None else "".join(item.arguments)
             if (item.arguments or item.arguments_done is not None) and done.get("arguments") != streamed:
-                self.report("stream.done_matches_item", f"{where}: arguments {str(done.get('arguments'))[:60]!r} "
-                                                        f"differ from the streamed {streamed[:60]!r}")
+                self.report("stream.done_matches_item", where, f"arguments {str(done.get('arguments'))[:60]!r} "
+                                                               f"differ from the streamed {streamed[:60]!r}")
             return
         parts = done.get("summary" if kind == "reasoning" else "content")
         if not isinstance(parts, list):
             return
         if len(parts) != len(item.parts):
-            self.report("stream.done_matches_item", f"{where}: the item has {len(parts)} part(s), "
-                                                    f"{len(item.parts)} were streamed")
+            self.report("stream.done_matches_item", where, f"the item has {len(parts)} part(s), "
+                                                           f"{len(item.parts)} were streamed")
             return
         for n, (part, streamed) in enumerate(zip(parts, item.parts)):
             if not isinstance(part, dict):
@@ -196,10 +196,17 @@ class ItemTracker:
             value = part.get(_TEXT_FIELD.get(part.get("type", ""), "text"))
             known = streamed.done_value if streamed.done_value is not None else "".join(streamed.pieces)
             if isinstance(value, str) and value != known:
-                self.report("stream.done_matches_item", f"{where}: part {n} is {value[:60]!r}, the stream "
-                                                        f"gave {known[:60]!r}")
+                self.report("stream.done_matches_item", where, f"part {n} is {value[:60]!r}, the stream "
+                                                               f"gave {known[:60]!r}")
 
     # -- the end --------------------------------------------------------------
+
+    def release(self) -> None:
+        """Drop the streamed text once the stream is checked (a finished case keeps little)."""
+        for item in self.items.values():
+            item.arguments = []
+            for part in item.parts:
+                part.pieces = []
 
     def unfinished(self) -> list[int]:
         return [i for i, item in self.items.items() if item.done_item is None]
