@@ -124,6 +124,12 @@ def test_falling_back_after_the_closest_point_is_named():
                                       "`response.failed {response: {status: failed}}`, got `response.completed` at #2")
 
 
+def test_events_after_a_complete_sequence_are_named():
+    events = _events("response.created", "error", "response.failed", "response.failed")
+    assert _match(FAILED, events) == ("the sequence was complete after `response.failed` at #2, but "
+                                      "`response.failed` followed at #3")
+
+
 def test_a_structural_mismatch_names_the_field():
     pattern = ["response.created", {"response.content_part.added": {"part": {"type": "refusal"}}}]
     events = [{"type": "response.created"}, {"type": "response.content_part.added", "part": {"type": "output_text"}}]
@@ -344,3 +350,24 @@ def test_a_mislabelled_responses_stream_is_checked_as_a_stream():
     end = read_body(sse(text_stream()), checker.feed, t=0.0, max_events=1000)
     assert checker.finish(end) == []
     assert checker.terminal["output"][0]["content"][0]["text"] == "Hello"
+
+
+PATTERNS = [FAILED, ["a", {"group": ["b", "c?"], "repeat": "+"}, {"one_of": [["d"], ["e", "f"]]}, "any*"],
+            ["a", "b*", {"c": {"x": {"y": 1}}}], ["any*"], ["a?", "any", "b+"]]
+
+
+def test_no_event_order_makes_the_matcher_raise():
+    import random
+
+    rng = random.Random(9)
+    types = ["a", "b", "c", "d", "e", "f", "error", "response.created", "response.failed", "response.completed"]
+    for _ in range(3000):
+        pattern = rng.choice(PATTERNS)
+        m = SequenceMatcher(pattern)
+        for n in range(rng.randrange(0, 8)):
+            event = {"type": rng.choice(types), "x": rng.choice([{"y": 1}, {"y": 2}, 3, None]),
+                     "response": {"status": rng.choice(["failed", "completed"])}}
+            m.feed(n, n, event)
+            m.failure_text(ended=False)
+        text = m.failure_text(ended=True)
+        assert text is None or (text and "\n" not in text)

@@ -279,6 +279,9 @@ class SequenceMatcher:
         if self.lost is not None:
             lost = self.lost
             after_index, after_type = lost["after"]
+            if not lost["owed"]:
+                return (f"the sequence was complete after `{after_type}` at #{after_index}, but "
+                        f"`{lost['received']}` followed at #{lost['index']}")
             text = (f"after `{after_type}` at #{after_index} the sequence expected "
                     f"`{lost['owed'][0].describe()}`, got `{lost['received']}` at #{lost['index']}")
             return text + (f" ({lost['near']})" if lost["near"] else "")
