@@ -189,7 +189,8 @@ def _frames(body: _CountingBody, on_frame: Callable[[Frame], None], clock: Calla
     source = EventSource(body)  # type: ignore[arg-type]  # duck-typed: headers + iter_text
     try:
         for sse in source.iter_sse():
-            if not sse.data:
+            data = sse.data
+            if not data:
                 # httpx-sse dispatches on a blank line once an id:, retry: or event:
                 # line was seen; the spec dispatches nothing without data (keep-alives).
                 continue
@@ -199,8 +200,8 @@ def _frames(body: _CountingBody, on_frame: Callable[[Frame], None], clock: Calla
                                                     "(--max-stream-events); stopped reading")
             # httpx-sse names a frame without an `event:` line "message"; no
             # Responses event has that name, so it means "no event line".
-            name = sse.event if sse.event != "message" else None
-            on_frame(Frame(index, name, sse.data, body.offset, clock()))
+            name = sse.event
+            on_frame(Frame(index, name if name != "message" else None, data, body.offset, clock()))
             body.events = index + 1
     except _TooSlow:
         return StreamEnd("stream.too_long", f"the stream was still running after {seconds:g}s "

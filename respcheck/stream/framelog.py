@@ -48,15 +48,16 @@ class FrameLog:
         if len(frame.data) > self._frame_chars:
             frame = replace(frame, data=frame.data[:self._frame_chars],
                             clipped=frame.clipped + len(frame.data) - self._frame_chars)
-        cost = _cost(frame)
-        if not self._tail and (cost <= self._head_room or not self._head):
+        cost = len(frame.data) + _OVERHEAD
+        tail = self._tail
+        if not tail and (cost <= self._head_room or not self._head):
             self._head.append(frame)
             self._head_room -= cost
             return
-        self._tail.append(frame)
+        tail.append(frame)
         self._tail_size += cost
-        while self._tail_size > self._tail_bytes and len(self._tail) > KEEP_LAST:
-            self._tail_size -= _cost(self._tail.popleft())
+        while self._tail_size > self._tail_bytes and len(tail) > KEEP_LAST:
+            self._tail_size -= _cost(tail.popleft())
             self.dropped += 1
 
     def gap(self) -> tuple[int, int] | None:
