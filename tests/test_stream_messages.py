@@ -371,3 +371,11 @@ def test_no_event_order_makes_the_matcher_raise():
             m.failure_text(ended=False)
         text = m.failure_text(ended=True)
         assert text is None or (text and "\n" not in text)
+
+
+def test_deltas_join_exactly_across_compaction():
+    deltas = [f"{n % 7}" for n in range(5000)]
+    failures, _ = check(text_stream(text_deltas=deltas, final_text="".join(deltas)))
+    assert failures == []
+    failures, _ = check(text_stream(text_deltas=deltas, final_text="".join(deltas[:-1])))
+    assert "stream.delta_join" in rules(failures)

@@ -12,6 +12,7 @@ from ..schemastore import default_store
 from ..sse import Frame, StreamEnd
 from .findings import Findings
 from .framelog import FrameLog
+from .items import Pieces
 
 CHUNK_SCHEMA = "chat-chunk.schema.json"
 ERROR_SCHEMA = "chat-stream-error.schema.json"
@@ -32,7 +33,7 @@ class ChatStreamChecker:
         self.usage: Any = None
         self.routing_metadata: Any = None
         self.meta: dict = {}
-        self.content: list[str] = []
+        self.content = Pieces()
         self.tool_calls: dict[int, dict] = {}
         self._store = default_store()
 
@@ -47,7 +48,7 @@ class ChatStreamChecker:
     def _build(self) -> dict | None:
         if not self.frames.received or self.error_event is not None:
             return None
-        message: dict = {"role": "assistant", "content": "".join(self.content) if self.content else None}
+        message: dict = {"role": "assistant", "content": self.content.text() if self.content else None}
         if self.tool_calls:
             message["tool_calls"] = [self.tool_calls[i] for i in sorted(self.tool_calls)]
         completion = {**self.meta, "object": "chat.completion",
@@ -117,6 +118,8 @@ class ChatStreamChecker:
             delta = choice.get("delta") or {}
             if isinstance(delta.get("content"), str):
                 self.content.append(delta["content"])
+                if len(self.content) >= Pieces.COMPACT:
+                    self.content.compact()
             for call in delta.get("tool_calls") or []:
                 self._tool_delta(where, call)
             if choice.get("finish_reason"):
@@ -163,6 +166,6 @@ class ChatStreamChecker:
         if self.tool_calls and sorted(self.tool_calls) != list(range(len(self.tool_calls))):
             self.report("chat.stream.tool_calls", f"tool call indexes {sorted(self.tool_calls)} are not 0..n-1")
         self._completion, self._finished = self._build(), True
-        self.content = []  # joined into the completion: a finished case keeps that only
+        self.content = Pieces()  # joined into the completion: a finished case keeps that only
         self.failures = self.findings.failures(self.frames.received)
         return self.failures

@@ -3,8 +3,8 @@
 Like the SDKs' accumulators, every delta is applied to the item it names —
 but each step is also checked: the item was added first and not yet done,
 the indexes and item_id agree, the deltas join to the `.done` value, and the
-`.done` values equal the item in `output_item.done`. Deltas are kept as lists
-and joined once, so a 100k-delta stream stays linear.
+`.done` values equal the item in `output_item.done`. Deltas are kept as
+`Pieces` and joined once, so a 100k-delta stream stays linear and small.
 """
 
 from __future__ import annotations
@@ -12,13 +12,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+class Pieces(list):
+    """Deltas appended one by one (list.append, the hot path), joined on
+    demand. Whoever appends calls `compact()` past COMPACT pieces, so a long
+    stream of tiny deltas costs its text, not a Python object per delta."""
+
+    __slots__ = ("_joined",)
+    COMPACT = 1024
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._joined: list[str] = []
+
+    def compact(self) -> None:
+        self._joined.append("".join(self))
+        self.clear()
+
+    def text(self) -> str:
+        return "".join(self._joined) + "".join(self)
+
+    def __bool__(self) -> bool:
+        return bool(self._joined) or len(self) > 0
+
+
 Report = Callable[[str, str, str], None]  # (rule, where: the event, problem)
 
 
 @dataclass
 class _Part:
     kind: str
-    pieces: list = field(default_factory=list)
+    pieces: Pieces = field(default_factory=Pieces)
     done_value: str | None = None  # from output_text.done / refusal.done
     finished: bool = False  # content_part.done seen
 
@@ -29,7 +52,7 @@ class _Item:
     id: Any
     type: str
     parts: list = field(default_factory=list)  # content parts, or summary parts for reasoning
-    arguments: list = field(default_factory=list)
+    arguments: Pieces = field(default_factory=Pieces)
     arguments_done: str | None = None
     done_item: dict | None = None
 
@@ -115,7 +138,10 @@ class ItemTracker:
             self.report("stream.item_order", where, "arrives after the part's .done event")
         delta = event.get("delta")
         if isinstance(delta, str):
-            part.pieces.append(delta)
+            pieces = part.pieces
+            pieces.append(delta)
+            if len(pieces) >= Pieces.COMPACT:
+                pieces.compact()
 
     def text_done(self, where: str, event: dict, value_key: str, *, summary: bool = False) -> None:
         item = self._item(where, event)
@@ -126,7 +152,7 @@ class ItemTracker:
         if part is None or not isinstance(value, str):
             return
         part.done_value = value
-        joined = "".join(part.pieces)
+        joined = part.pieces.text()
         if joined != value:
             self.report("stream.delta_join", where, f"the deltas do not join to the .done {value_key}; "
                         + _first_difference(joined, value))
@@ -142,7 +168,7 @@ class ItemTracker:
         part.finished = True
         text_key = _TEXT_FIELD.get(part_event.get("type", ""), "text")
         value = part_event.get(text_key)
-        known = part.done_value if part.done_value is not None else "".join(part.pieces)
+        known = part.done_value if part.done_value is not None else part.pieces.text()
         if isinstance(value, str) and value != known:
             self.report("stream.done_matches_item", where, f"the part's {text_key} {value[:60]!r} differs from "
                                                            f"what its deltas and .done event gave ({known[:60]!r})")
@@ -153,6 +179,8 @@ class ItemTracker:
             if item.arguments_done is not None:
                 self.report("stream.item_order", where, "arrives after function_call_arguments.done")
             item.arguments.append(event["delta"])
+            if len(item.arguments) >= Pieces.COMPACT:
+                item.arguments.compact()
 
     def arguments_done(self, where: str, event: dict) -> None:
         item = self._item(where, event)
@@ -160,7 +188,7 @@ class ItemTracker:
         if item is None or not isinstance(value, str):
             return
         item.arguments_done = value
-        joined = "".join(item.arguments)
+        joined = item.arguments.text()
         if item.arguments and joined != value:
             self.report("stream.delta_join", where, "the argument deltas do not join to the .done arguments; "
                         + _first_difference(joined, value))
@@ -178,7 +206,7 @@ class ItemTracker:
     def _compare_done(self, where: str, item: _Item, done: dict) -> None:
         kind = done.get("type")
         if kind == "function_call":
-            streamed = item.arguments_done if item.arguments_done is not None else "".join(item.arguments)
+            streamed = item.arguments_done if item.arguments_done is not None else item.arguments.text()
             if (item.arguments or item.arguments_done is not None) and done.get("arguments") != streamed:
                 self.report("stream.done_matches_item", where, f"arguments {str(done.get('arguments'))[:60]!r} "
                                                                f"differ from the streamed {streamed[:60]!r}")
@@ -194,7 +222,7 @@ class ItemTracker:
             if not isinstance(part, dict):
                 continue
             value = part.get(_TEXT_FIELD.get(part.get("type", ""), "text"))
-            known = streamed.done_value if streamed.done_value is not None else "".join(streamed.pieces)
+            known = streamed.done_value if streamed.done_value is not None else streamed.pieces.text()
             if isinstance(value, str) and value != known:
                 self.report("stream.done_matches_item", where, f"part {n} is {value[:60]!r}, the stream "
                                                                f"gave {known[:60]!r}")
@@ -204,9 +232,9 @@ class ItemTracker:
     def release(self) -> None:
         """Drop the streamed text once the stream is checked (a finished case keeps little)."""
         for item in self.items.values():
-            item.arguments = []
+            item.arguments = Pieces()
             for part in item.parts:
-                part.pieces = []
+                part.pieces = Pieces()
 
     def unfinished(self) -> list[int]:
         return [i for i, item in self.items.items() if item.done_item is None]
