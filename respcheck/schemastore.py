@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import pathlib
 import re
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class SchemaStore:
         self._validators: dict[str, Draft202012Validator] = {}
         self._fragments: dict[str, Draft202012Validator] = {}
         self._fast: dict[int, Callable[[Any], bool] | None] = {}  # by id(validator)
+        self._compiled: dict[int, Any] = {}  # the jsonschema-rs validators behind _fast
         self._rs_registry = jsonschema_rs.Registry(
             [(contents.get("$id", SCHEMA_BASE + name), contents) for name, contents in self._contents.items()])
 
@@ -150,7 +152,25 @@ class SchemaStore:
             issue = SchemaIssue(render_path(leaf.absolute_path), describe(leaf))
             order = (tuple(_sort_key(p) for p in leaf.absolute_path), len(found))
             found.setdefault((issue.path, issue.message), (order, issue))
+        if not found and fast is not None:
+            # The two validators disagree (jsonschema-rs sees inf/NaN as null,
+            # jsonschema as a number): explain with the one that said invalid.
+            return self._fast_issues(validator, instance)
         return [issue for _, issue in sorted(found.values(), key=lambda pair: pair[0])]
+
+    def _fast_issues(self, validator: Draft202012Validator, instance: Any) -> list[SchemaIssue]:
+        issues = []
+        for error in self._compiled[id(validator)].iter_errors(instance):
+            path = list(error.instance_path)
+            value = _at(instance, path)
+            if isinstance(value, float) and not math.isfinite(value):
+                message = f"{value} is not a JSON number (not finite)"
+            else:
+                message = error.message or "does not match the schema"
+            issue = SchemaIssue(render_path(path), message)
+            if issue not in issues:
+                issues.append(issue)
+        return issues or [SchemaIssue("$", "does not match the schema (the validators disagree on why)")]
 
     def issues_or_none(self, schema: dict, instance: Any) -> list[SchemaIssue]:
         """Issues of `instance` under a schema the *request* supplied (a tool's
@@ -172,6 +192,7 @@ class SchemaStore:
             try:
                 compiled = jsonschema_rs.validator_for(validator.schema, registry=self._rs_registry)
                 self._fast[key] = compiled.is_valid
+                self._compiled[key] = compiled
             except (ValueError, jsonschema_rs.ValidationError):  # jsonschema will say what is wrong
                 self._fast[key] = None
         return self._fast[key]
@@ -291,6 +312,15 @@ def _short(value: Any) -> str:
     if isinstance(value, list):
         return f"[...] (an array of {len(value)})"
     return text[: _SHORT - 5] + "...'"
+
+
+def _at(instance: Any, path: list) -> Any:
+    for part in path:
+        try:
+            instance = instance[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return instance
 
 
 def _sort_key(part: Any) -> tuple:

@@ -164,7 +164,9 @@ def test_many_broken_events_are_counted_not_listed():
             event["delta"] = 1
     failures, _ = check(events)
     schema = [f for f in failures if f.rule == "stream.event_schema"]
-    assert len(schema) == 4 and "47 more" in schema[-1].message
+    assert [f.message for f in schema] == [
+        "$.delta: 1 is not of type 'string' on 50 of 58 events, first at event #4 response.output_text.delta "
+        "(sequence_number 4)"]
 
 
 SEQ = ["response.created", "response.in_progress?",
@@ -181,8 +183,8 @@ def test_sequence_pattern_accepts_and_reports_divergence():
     assert seq and "event #9 (sequence_number 9) is 'response.incomplete'" in seq[0].message
     assert "response.completed {response: {status: completed}}" in seq[0].message
     failures, _ = check(text_stream(text_deltas=(), final_text=""), sequence=SEQ)
-    assert "is 'response.output_text.done', expected response.output_text.delta" in \
-        [f for f in failures if f.rule == "stream.sequence"][0].message
+    assert "expected `response.output_text.delta` before `response.output_text.done`, got " \
+        "`response.output_text.done` at #4" in [f for f in failures if f.rule == "stream.sequence"][0].message
 
 
 def test_sequence_pattern_groups_alternatives_and_early_end():
@@ -192,6 +194,7 @@ def test_sequence_pattern_groups_alternatives_and_early_end():
     assert m.failure_text(ended=True) is None
     m = SequenceMatcher(["a", "b+"])
     m.feed(0, 0, {"type": "a"})
-    assert "ended early: expected b" in m.failure_text(ended=True)
+    assert m.failure_text(ended=True) == "the stream ended after event #0 `a` with the sequence unfinished: " \
+        "expected `b`"
     with pytest.raises(PatternError):
         SequenceMatcher([{"a": "not a mapping"}])

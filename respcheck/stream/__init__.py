@@ -5,7 +5,7 @@ from .pattern import PatternError, SequenceMatcher, check_pattern
 
 RULES = {
     "stream.content_type": "a 2xx stream is text/event-stream",
-    "stream.json": "every data: line (but [DONE]) is JSON",
+    "stream.json": "every data: line (but [DONE]) is strict JSON (no duplicate keys, NaN/Infinity, overflow)",
     "stream.event_line": "an event: line equals data.type (and is present where the profile requires it)",
     "stream.event_schema": "every event validates against its own schema",
     "stream.unknown_event": "no event type outside the schemas (where the profile flags them)",
@@ -24,7 +24,8 @@ RULES = {
     "stream.sequence": "the events follow the case's expected sequence",
     "stream.stall": "no gap between bytes longer than --stream-idle-timeout",
     "stream.cut": "the connection is not cut before the stream ends",
-    "stream.too_long": "the stream stays within --max-stream-events and --stream-timeout",
+    "stream.too_long": "the stream stays within --max-stream-events, --stream-timeout, --max-stream-bytes and the "
+                       "per-event byte limit",
 }
 
 __all__ = ["RULES", "PatternError", "SequenceMatcher", "StreamChecker", "check_pattern"]

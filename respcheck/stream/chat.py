@@ -4,32 +4,36 @@ add up to, which the body expectations are then held to."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..failures import Failure
+from ..jsonstrict import JsonError, loads
 from ..schemastore import default_store
 from ..sse import Frame, StreamEnd
+from .findings import Findings
+from .framelog import FrameLog
+from .items import Pieces
 
 CHUNK_SCHEMA = "chat-chunk.schema.json"
 ERROR_SCHEMA = "chat-stream-error.schema.json"
-MAX_PER_RULE = 3
 
 
 class ChatStreamChecker:
     def __init__(self, settings: dict, request: dict | None = None):
         self.settings = settings
         self.request = request or {}
-        self.failures: list[Failure] = []
-        self._counts: dict[str, int] = {}
-        self.frames: list[Frame] = []
+        self.failures: list[Failure] = []  # set by finish()
+        self.findings = Findings("chunk")
+        self.frames = FrameLog()  # a bounded sample; the rules see every chunk in feed()
+        self._completion: dict | None = None  # the terminal, fixed by finish()
+        self._finished = False
         self.done = 0
         self.error_event: dict | None = None  # the error frame, if the stream carried one
         self.finish_reason: Any = None
         self.usage: Any = None
         self.routing_metadata: Any = None
         self.meta: dict = {}
-        self.content: list[str] = []
+        self.content = Pieces()
         self.tool_calls: dict[int, dict] = {}
         self._store = default_store()
 
@@ -37,9 +41,14 @@ class ChatStreamChecker:
     def terminal(self) -> dict | None:
         """The completion the chunks add up to (what body expectations read);
         none for a stream that ended in an error frame: it completed nothing."""
-        if not self.frames or self.error_event is not None:
+        if self._finished:
+            return self._completion
+        return self._build()
+
+    def _build(self) -> dict | None:
+        if not self.frames.received or self.error_event is not None:
             return None
-        message: dict = {"role": "assistant", "content": "".join(self.content) if self.content else None}
+        message: dict = {"role": "assistant", "content": self.content.text() if self.content else None}
         if self.tool_calls:
             message["tool_calls"] = [self.tool_calls[i] for i in sorted(self.tool_calls)]
         completion = {**self.meta, "object": "chat.completion",
@@ -50,40 +59,44 @@ class ChatStreamChecker:
             completion["routing_metadata"] = self.routing_metadata
         return completion
 
-    def report(self, rule: str, message: str) -> None:
-        self._counts[rule] = self._counts.get(rule, 0) + 1
-        if self._counts[rule] <= MAX_PER_RULE:
-            self.failures.append(Failure(rule, message))
+    def report(self, rule: str, problem: str, where: str = "") -> None:
+        """A problem with the chunk at `where` (grouped with its like), or with the stream."""
+        self.findings.add(rule, problem, where)
+
+    def served_as(self, content_type: str) -> None:
+        """The body was SSE served under another Content-Type and is checked as a stream all the same."""
+        self.report("stream.content_type", f"the stream is served as {content_type or 'no Content-Type'!r}, not "
+                                           "text/event-stream (its body is SSE: the stream rules were applied)")
 
     def feed(self, frame: Frame) -> None:
-        self.frames.append(frame)
+        self.frames.add(frame)
         where = f"chunk #{frame.index}"
         if frame.data == "[DONE]":
             self.done += 1
             return
         if self.done:
-            self.report("chat.stream.done", f"{where} arrives after data: [DONE]")
+            self.report("chat.stream.done", "arrives after data: [DONE]", where)
         try:
-            chunk = json.loads(frame.data)
-        except ValueError as exc:
-            self.report("stream.json", f"{where}: data is not JSON ({exc}): {frame.data[:80]!r}")
+            chunk = loads(frame.data)
+        except JsonError as exc:
+            self.report("stream.json", f"data is not strict JSON ({exc}): {frame.data[:80]!r}", where)
             return
         if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
             self.error_event = chunk
             if not self._store.is_valid(ERROR_SCHEMA, chunk):
                 issues = self._store.issues(ERROR_SCHEMA, chunk)
-                self.report("chat.stream.error", f"{where}: the error frame is malformed: "
-                            + "; ".join(f"{i.path}: {i.message}" for i in issues[:2]))
+                self.report("chat.stream.error", "the error frame is malformed: "
+                            + "; ".join(f"{i.path}: {i.message}" for i in issues[:2]), where)
             return
         if isinstance(chunk, dict) and chunk.get("type") == "error":
             self.error_event = chunk
-            self.report("chat.stream.error", f"{where}: a Responses-style error event in a chat stream; the chat "
-                                             "form is data: {\"error\": {...}}")
+            self.report("chat.stream.error", "a Responses-style error event in a chat stream; the chat "
+                                             "form is data: {\"error\": {...}}", where)
             return
         if not self._store.is_valid(CHUNK_SCHEMA, chunk):
             issues = self._store.issues(CHUNK_SCHEMA, chunk)
-            self.report("chat.stream.chunk_schema", f"{where}: "
-                        + "; ".join(f"{i.path}: {i.message}" for i in issues[:3]))
+            self.report("chat.stream.chunk_schema", "; ".join(f"{i.path}: {i.message}" for i in issues[:3]),
+                        where)
             if not isinstance(chunk, dict):
                 return
         self._apply(where, chunk)
@@ -93,8 +106,8 @@ class ChatStreamChecker:
             if key in chunk and key not in self.meta:
                 self.meta[key] = chunk[key]
             elif key in ("id", "model") and key in chunk and chunk[key] != self.meta.get(key):
-                self.report("chat.stream.chunk_schema", f"{where}: {key} {chunk[key]!r} differs from the first "
-                                                        f"chunk's {self.meta.get(key)!r}")
+                self.report("chat.stream.chunk_schema", f"{key} {chunk[key]!r} differs from the first "
+                                                        f"chunk's {self.meta.get(key)!r}", where)
         if chunk.get("usage"):
             self.usage = chunk["usage"]
         if chunk.get("routing_metadata"):
@@ -105,12 +118,14 @@ class ChatStreamChecker:
             delta = choice.get("delta") or {}
             if isinstance(delta.get("content"), str):
                 self.content.append(delta["content"])
+                if len(self.content) >= Pieces.COMPACT:
+                    self.content.compact()
             for call in delta.get("tool_calls") or []:
                 self._tool_delta(where, call)
             if choice.get("finish_reason"):
                 if self.finish_reason is not None:
-                    self.report("chat.stream.finish_reason", f"{where}: a second finish_reason "
-                                                             f"({choice['finish_reason']!r})")
+                    self.report("chat.stream.finish_reason", f"a second finish_reason "
+                                                             f"({choice['finish_reason']!r})", where)
                 self.finish_reason = choice["finish_reason"]
 
     def _tool_delta(self, where: str, call: Any) -> None:
@@ -121,8 +136,8 @@ class ChatStreamChecker:
         known = self.tool_calls.get(index)
         if known is None:
             if not call.get("id") or not function.get("name"):
-                self.report("chat.stream.tool_calls", f"{where}: tool call index {index} starts without an id and "
-                                                      "a function name")
+                self.report("chat.stream.tool_calls", f"tool call index {index} starts without an id and "
+                                                      "a function name", where)
             known = self.tool_calls[index] = {"id": call.get("id"), "type": "function",
                                               "function": {"name": function.get("name"), "arguments": ""}}
         if isinstance(function.get("arguments"), str):
@@ -144,13 +159,13 @@ class ChatStreamChecker:
                                else "; the profile says the gateway always sends it)"))
         for index, call in sorted(self.tool_calls.items()):
             try:
-                json.loads(call["function"]["arguments"] or "{}")
-            except ValueError:
+                loads(call["function"]["arguments"] or "{}")
+            except JsonError as exc:
                 self.report("chat.stream.tool_calls", f"the argument fragments of tool call index {index} join to "
-                                                      f"invalid JSON: {call['function']['arguments'][:80]!r}")
+                                                      f"invalid JSON ({exc}): {call['function']['arguments'][:80]!r}")
         if self.tool_calls and sorted(self.tool_calls) != list(range(len(self.tool_calls))):
             self.report("chat.stream.tool_calls", f"tool call indexes {sorted(self.tool_calls)} are not 0..n-1")
-        for rule, count in self._counts.items():
-            if count > MAX_PER_RULE:
-                self.failures.append(Failure(rule, f"... and {count - MAX_PER_RULE} more chunk(s) broke this rule"))
+        self._completion, self._finished = self._build(), True
+        self.content = Pieces()  # joined into the completion: a finished case keeps that only
+        self.failures = self.findings.failures(self.frames.received)
         return self.failures

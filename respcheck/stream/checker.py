@@ -1,18 +1,21 @@
 """The universal stream rules, applied in one pass as frames arrive.
 
 Every rule has a name (reports, fault tests and regression diffs key on it)
-and each failure says which event broke it. A rule that breaks on thousands
-of events is reported a few times and then counted, not printed 100k times.
+and each failure says which event broke it. A problem that repeats on
+thousands of events is one line with its count (see findings.py), and a
+finished checker keeps a bounded sample of the frames (framelog.py).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..failures import Failure
+from ..jsonstrict import JsonError, loads
 from ..schemastore import default_store
 from ..sse import Frame, StreamEnd
+from .findings import Findings
+from .framelog import FrameLog
 from .items import ItemTracker
 from .pattern import SequenceMatcher
 
@@ -20,19 +23,24 @@ EVENT_SCHEMA = "stream-event.schema.json"
 TERMINAL = {"response.completed": "completed", "response.incomplete": "incomplete", "response.failed": "failed"}
 OPENING = ("response.created", "response.queued")
 SNAPSHOT = ("response.created", "response.queued", "response.in_progress")
-MAX_PER_RULE = 3
+
+
+def _not_about_sequence_number(issue) -> bool:
+    """stream.sequence_number owns that field; the schema rule does not report it again."""
+    return issue.path != "$.sequence_number" and issue.message != "'sequence_number' is a required property"
 
 
 class StreamChecker:
     def __init__(self, settings: dict, sequence: list | None = None):
         self.settings = settings
-        self.failures: list[Failure] = []
-        self._counts: dict[str, int] = {}
-        self.tracker = ItemTracker(self._report_here)
+        self.failures: list[Failure] = []  # set by finish()
+        self.findings = Findings("event")
+        self.tracker = ItemTracker(self._report_at)
         self.pattern = SequenceMatcher(sequence) if sequence else None
-        self.frames: list[Frame] = []
+        self.frames = FrameLog()  # a bounded sample; the rules see every frame in feed()
         self.events = 0  # typed events seen
         self.last_seq: int | None = None
+        self._unnumbered = 0  # events since last_seq whose sequence_number was missing or not an integer
         self.terminal: dict | None = None
         self.terminal_type: str | None = None
         self.created_id: Any = None
@@ -47,55 +55,58 @@ class StreamChecker:
 
     # -- reporting ------------------------------------------------------------
 
-    def report(self, rule: str, message: str, path: str = "") -> None:
-        count = self._counts.get(rule, 0) + 1
-        self._counts[rule] = count
-        if count <= MAX_PER_RULE:
-            self.failures.append(Failure(rule, message, path))
+    def report(self, rule: str, problem: str, where: str = "", path: str = "") -> None:
+        """A problem with the event at `where` (grouped with its like), or with the stream."""
+        self.findings.add(rule, problem, where, path)
 
-    def _report_here(self, rule: str, message: str) -> None:
-        self.report(rule, message)
+    def _report_at(self, rule: str, where: str, problem: str) -> None:
+        self.findings.add(rule, problem, where)
+
+    def served_as(self, content_type: str) -> None:
+        """The body was SSE served under another Content-Type and is checked as a stream all the same."""
+        self.report("stream.content_type", f"the stream is served as {content_type or 'no Content-Type'!r}, not "
+                                           "text/event-stream (its body is SSE: the stream rules were applied)")
 
     # -- one frame ------------------------------------------------------------
 
     def feed(self, frame: Frame) -> None:
-        self.frames.append(frame)
+        self.frames.add(frame)
         where = f"event #{frame.index}"
         if frame.data == "[DONE]":
             self.done_seen += 1
             if self.terminal is None:
-                self.report("stream.terminal", f"{where}: data: [DONE] before any terminal event")
+                self.report("stream.terminal", "data: [DONE] before any terminal event", where)
             return
         if self.terminal is not None:
-            self.report("stream.terminal", f"{where} ({frame.event or 'no event line'}) arrives after the "
-                                           f"terminal {self.terminal_type}")
+            self.report("stream.terminal", f"{frame.event or 'an event without an event: line'} arrives after "
+                                           f"the terminal {self.terminal_type}", where)
         try:
-            event = json.loads(frame.data)
-        except ValueError as exc:
-            self.report("stream.json", f"{where}: data is not JSON ({exc}): {frame.data[:80]!r}")
+            event = loads(frame.data)
+        except JsonError as exc:
+            self.report("stream.json", f"data is not strict JSON ({exc}): {frame.data[:80]!r}", where)
             return
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             if isinstance(event, dict) and "error" in event:
                 self.error_seen = True
                 self.error_event = self.error_event or event
-                self.report("stream.error_event", f"{where} is a chat-style error frame "
-                                                  f"(data: {{\"error\": ...}} without a type): {frame.data[:120]}")
+                self.report("stream.error_event", "a chat-style error frame (data: {\"error\": ...} without a "
+                                                  f"type): {frame.data[:120]}", where)
             else:
-                self.report("stream.event_schema", f"{where}: an event must be a JSON object with a string "
-                                                   f"'type', got {frame.data[:80]!r}")
+                self.report("stream.event_schema", "an event must be a JSON object with a string 'type', got "
+                                                   f"{frame.data[:80]!r}", where)
             return
-        self._typed(frame, event, where)
+        self._typed(frame, event)
 
-    def _typed(self, frame: Frame, event: dict, where: str) -> None:
+    def _typed(self, frame: Frame, event: dict) -> None:
         etype = event["type"]
         seq = event.get("sequence_number")
-        where = f"event #{frame.index} {etype} (sequence_number {seq})"
+        where = f"event #{frame.index} {etype}" + (f" (sequence_number {seq})" if seq is not None else "")
         self.events += 1
         if frame.event is None:
             if self.settings.get("event_line") == "required":
-                self.report("stream.event_line", f"{where} has no `event:` line (profile: event_line required)")
+                self.report("stream.event_line", "no `event:` line (profile: event_line required)", where)
         elif frame.event != etype:
-            self.report("stream.event_line", f"{where}: the `event:` line says {frame.event!r}")
+            self.report("stream.event_line", f"the `event:` line says {frame.event!r}", where)
         if self.events == 1 and etype not in OPENING:
             self.report("stream.first_event", f"the first event is {etype!r}; a stream opens with "
                                               "response.created (or response.queued)")
@@ -106,20 +117,24 @@ class StreamChecker:
         self._dispatch(where, etype, event)
 
     def _sequence_number(self, where: str, etype: str, seq: Any) -> None:
-        if seq is None and etype == "error":
-            return  # optional on error events
-        if not isinstance(seq, int) or isinstance(seq, bool):
-            self.report("stream.sequence_number", f"{where}: sequence_number must be an integer, got {seq!r}")
+        if seq is None:
+            if etype != "error":  # optional on error events
+                self.report("stream.sequence_number", "sequence_number is missing", where)
+                self._unnumbered += 1
             return
-        last = self.last_seq
-        self.last_seq = seq
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            self.report("stream.sequence_number", f"sequence_number must be an integer, got {seq!r}", where)
+            self._unnumbered += 1
+            return
+        last, unnumbered = self.last_seq, self._unnumbered
+        self.last_seq, self._unnumbered = seq, 0
         if last is None:
             return
         if seq <= last:
-            self.report("stream.sequence_number", f"{where}: sequence_number {seq} does not increase "
-                                                  f"(previous {last})")
-        elif seq != last + 1:
-            self.report("stream.sequence_contiguous", f"{where}: sequence_number jumps from {last} to {seq}")
+            self.report("stream.sequence_number", f"sequence_number {seq} does not increase (previous {last})",
+                        where)
+        elif seq > last + 1 + unnumbered:  # an unnumbered event may have used a number: not a second finding
+            self.report("stream.sequence_contiguous", f"sequence_number jumps from {last} to {seq}", where)
 
     def _schema(self, where: str, etype: str, event: dict) -> None:
         ref = self._validators.get(etype)
@@ -134,13 +149,14 @@ class StreamChecker:
             self._validators[etype] = ref
         if not ref:
             if self.settings.get("unknown_events") == "flag":
-                self.report("stream.unknown_event", f"{where}: unknown event type (profile: unknown_events flag)")
+                self.report("stream.unknown_event", "unknown event type (profile: unknown_events flag)", where)
             return
         if not self._is_valid(ref, event):
             rule = "stream.error_event" if etype == "error" else "stream.event_schema"
             issues = default_store().issues(ref, event)  # the slow path only to explain
-            text = "; ".join(f"{i.path}: {i.message}" for i in issues[:3])
-            self.report(rule, f"{where}: {text}")
+            issues = [i for i in issues if _not_about_sequence_number(i)]
+            if issues:  # else only sequence_number is wrong, which its own rule reports
+                self.report(rule, "; ".join(f"{i.path}: {i.message}" for i in issues[:3]), where)
 
     def _dispatch(self, where: str, etype: str, event: dict) -> None:
         t = self.tracker
@@ -149,8 +165,8 @@ class StreamChecker:
             if self.created_id is None:
                 self.created_id = response.get("id")
             if response.get("status") not in ("queued", "in_progress"):
-                self.report("stream.lifecycle", f"{where}: the snapshot's status is {response.get('status')!r}, "
-                                                "expected queued or in_progress")
+                self.report("stream.lifecycle", f"the snapshot's status is {response.get('status')!r}, "
+                                                "expected queued or in_progress", where)
         elif etype in TERMINAL:
             self._terminal(where, etype, event)
         elif etype == "error":
@@ -185,22 +201,22 @@ class StreamChecker:
 
     def _terminal(self, where: str, etype: str, event: dict) -> None:
         if self.terminal is not None:
-            self.report("stream.terminal", f"{where}: a second terminal event (the first was {self.terminal_type})")
+            self.report("stream.terminal", f"a second terminal event (the first was {self.terminal_type})", where)
             return
         response = event.get("response")
         self.terminal = response if isinstance(response, dict) else {}
         self.terminal_type = etype
         status = self.terminal.get("status")
         if status != TERMINAL[etype]:
-            self.report("stream.lifecycle", f"{where}: the response's status is {status!r}, expected "
-                                            f"{TERMINAL[etype]!r} for {etype}")
+            self.report("stream.lifecycle", f"the response's status is {status!r}, expected "
+                                            f"{TERMINAL[etype]!r} for {etype}", where)
         if self.created_id is not None and self.terminal.get("id") != self.created_id:
-            self.report("stream.lifecycle", f"{where}: response id {self.terminal.get('id')!r} differs from "
-                                            f"the created {self.created_id!r}")
+            self.report("stream.lifecycle", f"response id {self.terminal.get('id')!r} differs from "
+                                            f"the created {self.created_id!r}", where)
         unfinished = self.tracker.unfinished()
         if unfinished and etype != "response.failed":  # a failure may stop mid-item
-            self.report("stream.item_order", f"{where} arrives before output_item.done of output_index "
-                                             f"{unfinished}")
+            self.report("stream.item_order", f"arrives before output_item.done of output_index {unfinished}",
+                        where)
 
     # -- the end --------------------------------------------------------------
 
@@ -208,7 +224,7 @@ class StreamChecker:
         if end.reason != "eof":
             self.report(end.reason, end.message)
         elif self.terminal is None:
-            self.report("stream.terminal", f"the stream ended after {len(self.frames)} event(s) without a terminal "
+            self.report("stream.terminal", f"the stream ended after {self.frames.received} event(s) without a terminal "
                                            "event (response.completed, response.incomplete or response.failed)")
         if end.reason == "eof":
             self._sentinel()
@@ -223,9 +239,8 @@ class StreamChecker:
             self.report("stream.sequence", self.pattern.failure_text(ended=False) or "")
         if self.terminal is not None:
             self._reconstruct()
-        for rule, count in self._counts.items():
-            if count > MAX_PER_RULE:
-                self.failures.append(Failure(rule, f"... and {count - MAX_PER_RULE} more event(s) broke this rule"))
+        self.tracker.release()  # the deltas' text: reports need the terminal response, not the parts
+        self.failures = self.findings.failures(self.frames.received)
         return self.failures
 
     def _sentinel(self) -> None:
@@ -246,7 +261,7 @@ class StreamChecker:
             return  # the Response schema rule reports it
         if len(output) != len(built):
             self.report("stream.reconstruct", f"the terminal response has {len(output)} output item(s), the "
-                                              f"events built {len(built)}", "$.output")
+                                              f"events built {len(built)}", path="$.output")
             return
         for n, (final, streamed) in enumerate(zip(output, built)):
             if not isinstance(final, dict):
@@ -254,5 +269,5 @@ class StreamChecker:
             for key in ("type", "id", "content", "arguments", "summary", "call_id", "name"):
                 if key in streamed and final.get(key) != streamed.get(key):
                     self.report("stream.reconstruct", f"output[{n}].{key} of the terminal response differs "
-                                                      f"from output_item.done", f"$.output[{n}].{key}")
+                                                      f"from output_item.done", path=f"$.output[{n}].{key}")
                     break

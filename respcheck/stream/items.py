@@ -3,8 +3,8 @@
 Like the SDKs' accumulators, every delta is applied to the item it names —
 but each step is also checked: the item was added first and not yet done,
 the indexes and item_id agree, the deltas join to the `.done` value, and the
-`.done` values equal the item in `output_item.done`. Deltas are kept as lists
-and joined once, so a 100k-delta stream stays linear.
+`.done` values equal the item in `output_item.done`. Deltas are kept as
+`Pieces` and joined once, so a 100k-delta stream stays linear and small.
 """
 
 from __future__ import annotations
@@ -12,13 +12,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-Report = Callable[[str, str], None]  # (rule, message)
+class Pieces(list):
+    """Deltas appended one by one (list.append, the hot path), joined on
+    demand. Whoever appends calls `compact()` past COMPACT pieces, so a long
+    stream of tiny deltas costs its text, not a Python object per delta."""
+
+    __slots__ = ("_joined",)
+    COMPACT = 1024
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._joined: list[str] = []
+
+    def compact(self) -> None:
+        self._joined.append("".join(self))
+        self.clear()
+
+    def text(self) -> str:
+        return "".join(self._joined) + "".join(self)
+
+    def __bool__(self) -> bool:
+        return bool(self._joined) or len(self) > 0
+
+
+Report = Callable[[str, str, str], None]  # (rule, where: the event, problem)
 
 
 @dataclass
 class _Part:
     kind: str
-    pieces: list = field(default_factory=list)
+    pieces: Pieces = field(default_factory=Pieces)
     done_value: str | None = None  # from output_text.done / refusal.done
     finished: bool = False  # content_part.done seen
 
@@ -29,7 +52,7 @@ class _Item:
     id: Any
     type: str
     parts: list = field(default_factory=list)  # content parts, or summary parts for reasoning
-    arguments: list = field(default_factory=list)
+    arguments: Pieces = field(default_factory=Pieces)
     arguments_done: str | None = None
     done_item: dict | None = None
 
@@ -55,15 +78,15 @@ class ItemTracker:
         item = self.items.get(index) if isinstance(index, int) else None
         if item is None:
             self.report("stream.item_order" if isinstance(index, int) and not self._other_id(event)
-                        else "stream.indexes",
-                        f"{where} names output_index {index!r}, which no output_item.added opened")
+                        else "stream.indexes", where,
+                        f"names output_index {index!r}, which no output_item.added opened")
             return None
         item_id = event.get("item_id")
         if "item_id" in event and item.id is not None and item_id != item.id:
-            self.report("stream.indexes", f"{where} names item_id {item_id!r}, but output_index {index} "
-                                          f"is item {item.id!r}")
+            self.report("stream.indexes", where, f"names item_id {item_id!r}, but output_index {index} "
+                                                 f"is item {item.id!r}")
         if open_only and item.done_item is not None:
-            self.report("stream.item_order", f"{where} arrives after output_item.done of output_index {index}")
+            self.report("stream.item_order", where, f"arrives after output_item.done of output_index {index}")
         return item
 
     def _other_id(self, event: dict) -> bool:
@@ -75,8 +98,8 @@ class ItemTracker:
         key = "summary_index" if summary else "content_index"
         if not isinstance(index, int) or not 0 <= index < len(item.parts):
             self.report("stream.item_order" if isinstance(index, int) and index == len(item.parts)
-                        else "stream.indexes",
-                        f"{where} names {key} {index!r} of output_index {item.index}, which has "
+                        else "stream.indexes", where,
+                        f"names {key} {index!r} of output_index {item.index}, which has "
                         f"{len(item.parts)} part(s) added")
             return None
         return item.parts[index]
@@ -88,10 +111,10 @@ class ItemTracker:
         if not isinstance(index, int) or not isinstance(item, dict):
             return  # the event schema reports the shape
         if index in self.items:
-            self.report("stream.item_order", f"{where}: output_index {index} was already added")
+            self.report("stream.item_order", where, f"output_index {index} was already added")
             return
         if index != len(self.items):
-            self.report("stream.indexes", f"{where}: output_index {index} added, expected {len(self.items)} next")
+            self.report("stream.indexes", where, f"output_index {index} added, expected {len(self.items)} next")
         self.items[index] = _Item(index, item.get("id"), item.get("type", "?"))
 
     def part_added(self, where: str, event: dict, *, summary: bool = False) -> None:
@@ -101,7 +124,7 @@ class ItemTracker:
             return
         key = "summary_index" if summary else "content_index"
         if event.get(key) != len(item.parts):
-            self.report("stream.indexes", f"{where}: {key} {event.get(key)!r} added, expected {len(item.parts)}")
+            self.report("stream.indexes", where, f"{key} {event.get(key)!r} added, expected {len(item.parts)}")
         item.parts.append(_Part(part.get("type", "?")))
 
     def delta(self, where: str, event: dict, *, summary: bool = False) -> None:
@@ -112,10 +135,13 @@ class ItemTracker:
         if part is None:
             return
         if part.done_value is not None:
-            self.report("stream.item_order", f"{where} arrives after the part's .done event")
+            self.report("stream.item_order", where, "arrives after the part's .done event")
         delta = event.get("delta")
         if isinstance(delta, str):
-            part.pieces.append(delta)
+            pieces = part.pieces
+            pieces.append(delta)
+            if len(pieces) >= Pieces.COMPACT:
+                pieces.compact()
 
     def text_done(self, where: str, event: dict, value_key: str, *, summary: bool = False) -> None:
         item = self._item(where, event)
@@ -126,9 +152,9 @@ class ItemTracker:
         if part is None or not isinstance(value, str):
             return
         part.done_value = value
-        joined = "".join(part.pieces)
+        joined = part.pieces.text()
         if joined != value:
-            self.report("stream.delta_join", f"{where}: the deltas do not join to the .done {value_key}; "
+            self.report("stream.delta_join", where, f"the deltas do not join to the .done {value_key}; "
                         + _first_difference(joined, value))
 
     def part_done(self, where: str, event: dict, *, summary: bool = False) -> None:
@@ -142,17 +168,19 @@ class ItemTracker:
         part.finished = True
         text_key = _TEXT_FIELD.get(part_event.get("type", ""), "text")
         value = part_event.get(text_key)
-        known = part.done_value if part.done_value is not None else "".join(part.pieces)
+        known = part.done_value if part.done_value is not None else part.pieces.text()
         if isinstance(value, str) and value != known:
-            self.report("stream.done_matches_item", f"{where}: the part's {text_key} {value[:60]!r} differs from "
-                                                    f"what its deltas and .done event gave ({known[:60]!r})")
+            self.report("stream.done_matches_item", where, f"the part's {text_key} {value[:60]!r} differs from "
+                                                           f"what its deltas and .done event gave ({known[:60]!r})")
 
     def arguments_delta(self, where: str, event: dict) -> None:
         item = self._item(where, event)
         if item is not None and isinstance(event.get("delta"), str):
             if item.arguments_done is not None:
-                self.report("stream.item_order", f"{where} arrives after function_call_arguments.done")
+                self.report("stream.item_order", where, "arrives after function_call_arguments.done")
             item.arguments.append(event["delta"])
+            if len(item.arguments) >= Pieces.COMPACT:
+                item.arguments.compact()
 
     def arguments_done(self, where: str, event: dict) -> None:
         item = self._item(where, event)
@@ -160,9 +188,9 @@ class ItemTracker:
         if item is None or not isinstance(value, str):
             return
         item.arguments_done = value
-        joined = "".join(item.arguments)
+        joined = item.arguments.text()
         if item.arguments and joined != value:
-            self.report("stream.delta_join", f"{where}: the argument deltas do not join to the .done arguments; "
+            self.report("stream.delta_join", where, "the argument deltas do not join to the .done arguments; "
                         + _first_difference(joined, value))
 
     def item_done(self, where: str, event: dict) -> None:
@@ -172,34 +200,41 @@ class ItemTracker:
             return
         item.done_item = done
         if done.get("id") != item.id:
-            self.report("stream.indexes", f"{where}: item id {done.get('id')!r} differs from the added {item.id!r}")
+            self.report("stream.indexes", where, f"item id {done.get('id')!r} differs from the added {item.id!r}")
         self._compare_done(where, item, done)
 
     def _compare_done(self, where: str, item: _Item, done: dict) -> None:
         kind = done.get("type")
         if kind == "function_call":
-            streamed = item.arguments_done if item.arguments_done is not None else "".join(item.arguments)
+            streamed = item.arguments_done if item.arguments_done is not None else item.arguments.text()
             if (item.arguments or item.arguments_done is not None) and done.get("arguments") != streamed:
-                self.report("stream.done_matches_item", f"{where}: arguments {str(done.get('arguments'))[:60]!r} "
-                                                        f"differ from the streamed {streamed[:60]!r}")
+                self.report("stream.done_matches_item", where, f"arguments {str(done.get('arguments'))[:60]!r} "
+                                                               f"differ from the streamed {streamed[:60]!r}")
             return
         parts = done.get("summary" if kind == "reasoning" else "content")
         if not isinstance(parts, list):
             return
         if len(parts) != len(item.parts):
-            self.report("stream.done_matches_item", f"{where}: the item has {len(parts)} part(s), "
-                                                    f"{len(item.parts)} were streamed")
+            self.report("stream.done_matches_item", where, f"the item has {len(parts)} part(s), "
+                                                           f"{len(item.parts)} were streamed")
             return
         for n, (part, streamed) in enumerate(zip(parts, item.parts)):
             if not isinstance(part, dict):
                 continue
             value = part.get(_TEXT_FIELD.get(part.get("type", ""), "text"))
-            known = streamed.done_value if streamed.done_value is not None else "".join(streamed.pieces)
+            known = streamed.done_value if streamed.done_value is not None else streamed.pieces.text()
             if isinstance(value, str) and value != known:
-                self.report("stream.done_matches_item", f"{where}: part {n} is {value[:60]!r}, the stream "
-                                                        f"gave {known[:60]!r}")
+                self.report("stream.done_matches_item", where, f"part {n} is {value[:60]!r}, the stream "
+                                                               f"gave {known[:60]!r}")
 
     # -- the end --------------------------------------------------------------
+
+    def release(self) -> None:
+        """Drop the streamed text once the stream is checked (a finished case keeps little)."""
+        for item in self.items.values():
+            item.arguments = Pieces()
+            for part in item.parts:
+                part.pieces = Pieces()
 
     def unfinished(self) -> list[int]:
         return [i for i, item in self.items.items() if item.done_item is None]
