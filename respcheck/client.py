@@ -19,7 +19,7 @@ import httpx
 from . import jsonstrict
 from .jsonpath import MISSING
 from .concurrency import limiter
-from .sse import read_stream
+from .sse import looks_like_sse, read_body, read_stream
 from .transport import bounded_transport, connections_opened, total_deadline
 
 INVALID_KEY = "rc-invalid-key-000000"
@@ -76,6 +76,7 @@ class Exchange:
     waited: float = 0.0  # seconds spent waiting out 429 Retry-After before this answer
     resent: int = 0  # times the request went out again after a kept-alive connection closed unanswered
     unanswered_on_reused: bool = False  # failed with no answer on a connection the pool had kept alive
+    mislabelled: bool = False  # a stream whose body is SSE under another Content-Type (read as a stream anyway)
     _json: Any = field(default=None, repr=False)
     _json_error: str | None = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
@@ -229,12 +230,19 @@ class Client:
                 is_sse = exchange.content_type.lower().startswith("text/event-stream")
                 if not (200 <= response.status_code < 300 and is_sse):
                     exchange.body, exchange.error = _read_bounded(response, started + t.timeout, t)
+                    if 200 <= response.status_code < 300 and exchange.error is None and looks_like_sse(exchange.body):
+                        # Served under the wrong Content-Type, but a stream all the
+                        # same: its events are checked rather than guessed at.
+                        exchange.streamed = exchange.mislabelled = True
+                        exchange.stream_end = read_body(exchange.body, on_frame, t=time.monotonic() - started,
+                                                        max_events=t.max_stream_events,
+                                                        max_event_bytes=t.max_body_bytes)
                 else:
                     exchange.streamed = True
                     exchange.stream_end = read_stream(
                         response, started, on_frame, max_events=t.max_stream_events,
                         deadline=started + t.stream_timeout, max_bytes=t.max_stream_bytes,
-                        idle_timeout=t.stream_idle_timeout)
+                        idle_timeout=t.stream_idle_timeout, max_event_bytes=t.max_body_bytes)
         except httpx.HTTPError as exc:
             exchange.error = transport_failure(exc, t, exchange.status, min(t.timeout, t.stream_idle_timeout))
             exchange.unanswered_on_reused = _unanswered_on_reused(exc, exchange, opened)

@@ -175,6 +175,8 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
                            sources=_override_sources(profile, case) if overridden and not replace_expect else {})
         failures = []
         if exchange.streamed:
+            if exchange.mislabelled:
+                checker.served_as(exchange.content_type)
             failures += [_in_step(f, name, step.lines) for f in checker.finish(exchange.stream_end)
                          if f.rule not in case.skip_rules]
             ctx.stream_body = checker.terminal if checker.terminal is not None else MISSING
