@@ -16,15 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from typing import TYPE_CHECKING
+
 from .case import Case, CaseError, load_case_file
-from .discover import CLAIMS, Planned
 from .failures import Failure
-from .onboarding import label_broken_claim
-from .report.allure import attach_to_allure
-from .report.text import render_failure
-from .report.transcript import write_transcript
-from .runner import CaseRun, run_case
-from .target import TargetSession
+
+# What only a run needs (the HTTP client, the checks, the reports) is imported
+# when a case runs: `pytest --collect-only` and a lint stay quick.
+if TYPE_CHECKING:
+    from .discover import Planned
+    from .runner import CaseRun
+    from .target import TargetSession
 
 # Rules a retry may cure: the model's wording. Never schema, order or status.
 SEMANTIC_RULES = frozenset({"output.text"})
@@ -80,7 +82,7 @@ class BrokenCaseItem(pytest.Item):
 
 
 class CaseFailed(Exception):
-    def __init__(self, run: CaseRun):
+    def __init__(self, run: "CaseRun"):
         super().__init__(", ".join(sorted({f.rule for f in run.failures})))
         self.run = run
 
@@ -93,12 +95,12 @@ class Plan:
 
 @dataclass
 class Executed:
-    run: CaseRun
+    run: "CaseRun"
     retries: int
 
 
 class CaseItem(pytest.Item):
-    def __init__(self, *, case: Case, discovered: Planned | None = None, **kwargs):
+    def __init__(self, *, case: Case, discovered: "Planned | None" = None, **kwargs):
         super().__init__(**kwargs)
         self.case = case
         self.discovered = discovered  # set for items --discover made for one model of the directory
@@ -109,13 +111,15 @@ class CaseItem(pytest.Item):
             self.user_properties.append(("feature", case.feature))
 
     @property
-    def session_target(self) -> TargetSession:
+    def session_target(self) -> "TargetSession":
         from .plugin import target_session
 
         return target_session(self.config)
 
     def plan(self) -> Plan:
         """Run, skip or expect a failure: what the profile and models say, without side effects."""
+        from .discover import CLAIMS
+
         settings = self.session_target.settings
         profile = settings.profile
         override = profile.cases.get(self.case.id, {})
@@ -155,6 +159,8 @@ class CaseItem(pytest.Item):
         """Run the case (with --retries); no pytest state is touched, so this
         may run on a scheduler thread. Never raises: a bug of the suite's own
         becomes one `internal` failure instead of a traceback."""
+        from .runner import CaseRun
+
         session = self.session_target
         if session.breaker.tripped:
             run = CaseRun(self.case)
@@ -173,7 +179,10 @@ class CaseItem(pytest.Item):
             session.breaker.observe(self.name, answered)
         return executed
 
-    def _execute(self, session: TargetSession) -> Executed:
+    def _execute(self, session: "TargetSession") -> Executed:
+        from .onboarding import label_broken_claim
+        from .runner import run_case
+
         settings = session.settings
         client = session.start()
         override = settings.profile.cases.get(self.case.id, {}).get("expect")
@@ -193,6 +202,7 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         from .plugin import scheduler
+        from .report.allure import attach_to_allure
 
         session = self.session_target
         executed = scheduler(self.config).result(self)
@@ -202,8 +212,10 @@ class CaseItem(pytest.Item):
         if run.failures:
             raise CaseFailed(run)
 
-    def _record(self, run: CaseRun, session: TargetSession, retries: int) -> None:
+    def _record(self, run: "CaseRun", session: "TargetSession", retries: int) -> None:
         """What reports need, as user properties: they travel from xdist workers."""
+        from .report.transcript import write_transcript
+
         props = self.user_properties
         statuses = [str(s.exchange.status) for s in run.steps if s.exchange and s.exchange.status]
         props.append(("http_statuses", ",".join(statuses)))
@@ -233,6 +245,8 @@ class CaseItem(pytest.Item):
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CaseFailed):
+            from .report.text import render_failure
+
             return render_failure(excinfo.value.run, self.session_target.masker,
                                   verbose=self.config.option.verbose > 0)
         return super().repr_failure(excinfo, style)
@@ -241,7 +255,7 @@ class CaseItem(pytest.Item):
         return self.path, self.case.line - 1, f"case {self.case.name}"
 
 
-def _answered(run: CaseRun) -> bool | None:
+def _answered(run: "CaseRun") -> bool | None:
     """Whether the target gave any HTTP answer in this run (for the breaker);
     None when nothing was sent (a template failure says nothing of the target)."""
     exchanges = [s.exchange for s in run.steps if s.exchange is not None]
@@ -250,7 +264,7 @@ def _answered(run: CaseRun) -> bool | None:
     return any(e.status is not None for e in exchanges)
 
 
-def _output_types(run: CaseRun) -> list[str]:
+def _output_types(run: "CaseRun") -> list[str]:
     """Item types of the last answer's output (for reports and the fault tests)."""
     if not run.steps or run.steps[-1].exchange is None:
         return []

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
 
+from typing import TYPE_CHECKING
+
 from .items import BrokenCaseItem, CaseFile, CaseItem
-from .onboarding import discover_items
-from .recording import clear_recording
 from .options import RunSettings, UsageError, add_options, resolve
 from .report.session import RunReport
 from .scheduler import CaseScheduler
-from .target import TargetSession, Unreachable
-from .transport import abort_all, reset_abort
 
-SESSION = pytest.StashKey[TargetSession]()
+# The target (httpx, the embedded gateway) is imported when cases are about
+# to run, not for `pytest tests` or `--collect-only`.
+if TYPE_CHECKING:
+    from .target import TargetSession
+
+SESSION = pytest.StashKey["TargetSession"]()
 SETTINGS = pytest.StashKey[RunSettings]()
 SEEN_IDS = pytest.StashKey[dict]()
 REPORT = pytest.StashKey[RunReport]()
@@ -48,7 +52,8 @@ def pytest_configure(config: pytest.Config) -> None:
     report = RunReport(config.option.report_dir, config.option.baseline, config.option.fail_on)
     config.stash[REPORT] = report
     config.pluginmanager.register(report, "respcheck-report")
-    reset_abort()
+    if "respcheck.transport" in sys.modules:  # a run in this interpreter may have aborted it
+        sys.modules["respcheck.transport"].reset_abort()
     _terminate_as_interrupt()
 
 
@@ -97,7 +102,9 @@ def _has_cases(items) -> bool:
     return any(isinstance(item, CaseItem) for item in items)
 
 
-def target_session(config: pytest.Config) -> TargetSession:
+def target_session(config: pytest.Config) -> "TargetSession":
+    from .target import TargetSession
+
     if SESSION not in config.stash:
         config.stash[SESSION] = TargetSession(_settings(config))
     return config.stash[SESSION]
@@ -135,6 +142,8 @@ def scheduler(config: pytest.Config) -> CaseScheduler:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     if not config.option.discover or not _has_cases(items):
         return
+    from .onboarding import discover_items
+
     try:
         items[:] = discover_items(items, target_session(config), config.option.discover_models, CaseItem)
     except UsageError as exc:
@@ -148,6 +157,8 @@ def _clear_previous_run(config: pytest.Config) -> None:
         return
     config.stash[REPORT].clear_transcripts()
     if config.option.record:
+        from .recording import clear_recording
+
         clear_recording(Path(config.option.record))
 
 
@@ -183,6 +194,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config.stash[PYTEST_SESSION] = session
     if not _is_xdist_controller(config) or not _selects_cases(config):
         return
+    from .target import Unreachable
+
     settings = _settings(config)
     if settings.base_url is None or settings.replay_dir:
         where = settings.replay_dir and f"a replay of {settings.replay_dir}"
@@ -201,7 +214,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         target.close()
 
 
-def _unreachable(config: pytest.Config, exc: Unreachable) -> None:
+def _unreachable(config: pytest.Config, exc: Exception) -> None:
     pytest.exit(f"respcheck: {exc}", returncode=pytest.ExitCode.INTERRUPTED)
 
 
@@ -212,6 +225,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     if not _has_cases(session.items):
         return
+    from .target import Unreachable
+
     config.stash[ITEMS] = list(session.items)
     if getattr(config.option, "numprocesses", None) in (None, 0):
         _clear_previous_run(config)
@@ -255,8 +270,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if SCHEDULER in config.stash:
         config.stash[SCHEDULER].cancel()  # -x, Ctrl-C, SIGTERM: what has not started never will
-    if exitstatus == pytest.ExitCode.INTERRUPTED:
-        abort_all()  # and what is in flight ends now, not at its timeout
+    if exitstatus == pytest.ExitCode.INTERRUPTED and "respcheck.transport" in sys.modules:
+        sys.modules["respcheck.transport"].abort_all()  # and what is in flight ends now, not at its timeout
     if config.stash.get(BROKEN, None):
         _fail_collect_only(session, config.stash[BROKEN])
     report = config.stash.get(REPORT, None)

@@ -81,15 +81,40 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def _alias_lines(text: str) -> list[int]:
+    """Where the aliases of a file are, for an error message only: the fast
+    C composer does not say, so the pure-Python one reads the file again."""
+    loader = _Loader(text)
+    try:
+        while loader.check_node():
+            loader.get_node()
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return loader.alias_lines
+
+
+# libyaml's composer (PyYAML ships it in its wheels) reads the suite's case
+# files ten times faster than the pure-Python one; the nodes are the same.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
 class _LineMap:
     """Walks a composed node tree (aliases expanded, as every later stage will
     see them), counting values so that an alias bomb stops early."""
 
-    def __init__(self, file: Path, alias_lines: list[int]):
-        self.file, self.alias_lines = file, alias_lines
+    def __init__(self, file: Path, alias_lines):
+        self.file, self._alias_source = file, alias_lines  # a list, or a callable giving it when needed
         self.lines: dict[Path_, int] = {}
         self.count = 0
         self.open: set[int] = set()  # ids of the nodes on the current path: a cycle is an alias to an ancestor
+
+    @property
+    def alias_lines(self) -> list[int]:
+        if callable(self._alias_source):
+            self._alias_source = self._alias_source()
+        return self._alias_source
 
     def _alias_line(self, fallback: yaml.Node) -> int:
         return self.alias_lines[0] if self.alias_lines else fallback.start_mark.line + 1
@@ -137,7 +162,8 @@ def load_documents(file: Path, text: str | None = None) -> list[Document]:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise YamlFileError(file, None, f"cannot read file: {exc}") from None
-    loader = _Loader(text)
+    loader = _FAST_LOADER(text) if _FAST_LOADER is not None else _Loader(text)
+    alias_lines = (lambda: _alias_lines(text)) if _FAST_LOADER is not None else loader.alias_lines
     documents = []
     total = 0  # values over all documents: the bound is per file
     try:
@@ -145,7 +171,7 @@ def load_documents(file: Path, text: str | None = None) -> list[Document]:
             node = loader.get_node()
             if node is None:
                 continue
-            walker = _LineMap(file, loader.alias_lines)
+            walker = _LineMap(file, alias_lines)
             walker.count = total
             walker.walk(node)
             total = walker.count

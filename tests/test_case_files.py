@@ -74,7 +74,7 @@ def test_recursive_alias_and_deep_nesting_are_errors_not_recursion(tmp_path):
     deep = write(tmp_path, "a: " + "[" * 3000 + "]" * 3000 + "\n", "deep.yaml")
     with pytest.raises(YamlFileError) as info:
         load_documents(deep)
-    assert "nested" in info.value.message
+    assert "nest" in info.value.message  # ours, or libyaml's "exceeded maximum nesting depth"
 
 
 @pytest.mark.parametrize("expect, line, message", [

@@ -45,7 +45,20 @@ def normalize(message: str) -> str:
     text = _EVENT_PLACE.sub("event #N", text)
     statuses = {m.start(group) for m in _STATUS.finditer(text) for group in (1, 2) if m.group(group)}
     text = _NUMBER.sub(lambda m: m.group(0) if m.start() in statuses else NUMBER, text)
+    text = _one_event_form(text)
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
+
+
+# The stream checker names a problem seen on one event as "event #N: X" and
+# the same problem on several as "X on N of N events, first at event #N" (or
+# "event #N: X; the same problem on N of N events"): one defect, one shape.
+_COUNTED = re.compile(r"^(?P<problem>.+) on N of N events, first at event #N$")
+_PLACED = re.compile(r"^event #N: (?P<problem>.+?)(?:; the same problem on N of N events)?$")
+
+
+def _one_event_form(text: str) -> str:
+    match = _COUNTED.match(text) or _PLACED.match(text)
+    return f"event #N: {match.group('problem')}" if match else text
 
 
 def _fold_quoted(match: re.Match) -> str:

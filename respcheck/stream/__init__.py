@@ -1,6 +1,5 @@
 """Streaming conformance: the universal SSE rules and case sequence patterns."""
 
-from .checker import StreamChecker
 from .pattern import PatternError, SequenceMatcher, check_pattern
 
 RULES = {
@@ -29,3 +28,13 @@ RULES = {
 }
 
 __all__ = ["RULES", "PatternError", "SequenceMatcher", "StreamChecker", "check_pattern"]
+
+
+def __getattr__(name: str):
+    # The checker (and the schemas it compiles) loads when a stream is read,
+    # not when a case file's sequence pattern is checked at collection.
+    if name == "StreamChecker":
+        from .checker import StreamChecker
+
+        return StreamChecker
+    raise AttributeError(name)
