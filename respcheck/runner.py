@@ -158,7 +158,8 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
         checker = None
         if streaming:
             if path.rstrip("/") == "/chat/completions":
-                checker = ChatStreamChecker(profile.settings, request["body"])
+                settings = {**profile.settings, "accept_error_types": tuple(getattr(profile, "accept_error_types", ()))}
+                checker = ChatStreamChecker(settings, request["body"])
             else:
                 checker = StreamChecker(profile.settings, (expect.get("stream") or {}).get("sequence"))
             exchange = client.send_stream(method, path, headers=headers, body=body, on_frame=checker.feed)

@@ -278,3 +278,20 @@ def test_a_failure_from_the_case_file_still_names_the_case_file(pytester):
     with ScriptedServer([(201, {}, response_body("PONG"))]) as server:
         result = run(pytester, server.base_url)
     result.stdout.fnmatch_lines(["  ✗ [[]status[]] expected HTTP 200, got 201", "      expected at cases/exec/exec.yaml:8"])
+
+
+def test_a_chat_stream_error_of_a_type_the_profile_accepts_is_no_malformation():
+    from respcheck.sse import Frame, StreamEnd
+    from respcheck.stream.chat import ChatStreamChecker
+
+    frame = Frame(0, None, json.dumps({"error": {"message": "upstream overloaded", "type": "server_error",
+                                                 "code": "server_error", "param": None}}), 10, 0.0)
+
+    def rules(settings: dict) -> set[str]:
+        checker = ChatStreamChecker({"chat_usage_chunk": "on_request", "done_sentinel": "optional", **settings},
+                                    {"stream": True})
+        checker.feed(frame)
+        return {f.rule for f in checker.finish(StreamEnd())}
+
+    assert "chat.stream.error" in rules({})  # server_error is none of the six canonical types
+    assert "chat.stream.error" not in rules({"accept_error_types": ("server_error",)})

@@ -84,9 +84,14 @@ class ChatStreamChecker:
         if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
             self.error_event = chunk
             if not self._store.is_valid(ERROR_SCHEMA, chunk):
-                issues = self._store.issues(ERROR_SCHEMA, chunk)
-                self.report("chat.stream.error", "the error frame is malformed: "
-                            + "; ".join(f"{i.path}: {i.message}" for i in issues[:2]), where)
+                error_type = chunk["error"].get("type") if isinstance(chunk.get("error"), dict) else None
+                accepted = error_type in self.settings.get("accept_error_types", ())
+                # A type the profile accepts (accept_error_types) is no malformation.
+                issues = [i for i in self._store.issues(ERROR_SCHEMA, chunk)
+                          if not (accepted and i.path == "$.error.type")]
+                if issues:
+                    self.report("chat.stream.error", "the error frame is malformed: "
+                                + "; ".join(f"{i.path}: {i.message}" for i in issues[:2]), where)
             return
         if isinstance(chunk, dict) and chunk.get("type") == "error":
             self.error_event = chunk
