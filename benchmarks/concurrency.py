@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -138,34 +139,69 @@ def discover_supported(serve_arg: str) -> bool:
     return option in done.stdout
 
 
+def directory_models(origin: str) -> list[str]:
+    answer = httpx.get(origin + "/v1/directory/models", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10)
+    models = answer.json().get("models") if answer.status_code == 200 else None
+    # The profile's `unavailable` model is down by design; a plain --discover leaves it out too.
+    profile = yaml.safe_load((ROOT / "suites" / "profiles" / "reference.yaml").read_text(encoding="utf-8"))
+    down = set((profile.get("models") or {}).get("unavailable", "").split())
+    return sorted(set(models) - down) if isinstance(models, dict) else []
+
+
+def cases_run(measured: Measured) -> int:
+    """Items with an outcome, from pytest's summary line (-q prints no "collected N")."""
+    line = summary(measured)
+    return sum(int(n) for n in re.findall(r"(\d+) (?:passed|failed|skipped|errors?|xfailed|xpassed)", line))
+
+
+def discover_point(label: str, serve_extra: list[str], suite_extra: list[str], args: argparse.Namespace,
+                   scratch: Path, first: tuple[int, float] | None) -> tuple[int, float]:
+    """One --discover run; prints its line; returns (cases, peak RSS MB). `first`: the first point's."""
+    gateway, origin = start_gateway(serve_extra)
+    try:
+        proxy, port = start_server(python(str(ROOT / "benchmarks" / "latency_proxy.py"), "--upstream", origin,
+                                          "--delay-ms", str(args.delay_ms)))
+        try:
+            run = suite(f"http://127.0.0.1:{port}/v1", args.discover_concurrency, scratch,
+                        "discover-" + re.sub(r"\W+", "-", label), args, "--discover", *suite_extra)
+        finally:
+            stop(proxy)
+    finally:
+        stop(gateway)
+    cases = cases_run(run)
+    if first is None or cases <= first[0]:
+        growth = "-"
+    else:  # linear growth means this stays about the same from point to point
+        growth = f"{(run.peak_rss_mb - first[1]) * 1024 / (cases - first[0]):.0f} KB"
+    print(f"  {label:<22} {cases:>6} {run.wall(args.time_limit):>9} {run.peak_rss_mb:>6.0f} MB {growth:>10}  "
+          f"{summary(run)}", flush=True)
+    return cases, run.peak_rss_mb
+
+
 def discover_runs(args: argparse.Namespace, scratch: Path) -> None:
     sizes = [int(size) for size in args.discover_sizes.split(",") if size]
     print(f"\n--discover at --concurrency {args.discover_concurrency}, D = {args.delay_ms:g} ms")
+    print(f"  {'directory':<22} {'cases':>6} {'wall':>9} {'peak RSS':>9} {'RSS/+case':>10}  result"
+          f"   (RSS/+case: RSS above the first run's, per case more)")
+    first = None
     if discover_supported(args.discover_serve_arg):
-        points = [(f"{size} models", [args.discover_serve_arg.format(n=size)]) for size in sizes]
-    else:
-        print(f"  the scale run is skipped: `respcheck serve --help` has no "
-              f"{args.discover_serve_arg.split('=')[0]} option yet (name it with --discover-serve-arg); "
-              f"one run over the gateway's own directory instead")
-        points = [("built-in directory", [])]
-    print(f"  {'directory':<20} {'cases':>6} {'wall':>9} {'peak RSS':>9} {'RSS/case':>9}  result")
-    for label, serve_extra in points:
-        gateway, origin = start_gateway(serve_extra)
-        try:
-            proxy, port = start_server(python(str(ROOT / "benchmarks" / "latency_proxy.py"), "--upstream", origin,
-                                              "--delay-ms", str(args.delay_ms)))
-            try:
-                run = suite(f"http://127.0.0.1:{port}/v1", args.discover_concurrency, scratch,
-                            f"discover-{label.split()[0]}", args, "--discover")
-            finally:
-                stop(proxy)
-        finally:
-            stop(gateway)
-        match = COLLECTED.search(run.output)
-        cases = int(match.group(1) or match.group(2)) if match else 0
-        per_case = f"{run.peak_rss_mb / cases:.2f} MB" if cases else "-"
-        print(f"  {label:<20} {cases:>6} {run.wall(args.time_limit):>9} {run.peak_rss_mb:>6.0f} MB {per_case:>9}  "
-              f"{summary(run)}", flush=True)
+        for size in sizes:
+            point = discover_point(f"{size} models", [args.discover_serve_arg.format(n=size)], [], args, scratch,
+                                   first)
+            first = first or point
+        return
+    # Until the gateway can list more models: the trend over subsets of its own directory.
+    gateway, origin = start_gateway([])
+    try:
+        models = directory_models(origin)
+    finally:
+        stop(gateway)
+    for count in sorted({1, max(1, len(models) // 2), len(models)}):
+        point = discover_point(f"{count} of its {len(models)} models", [],
+                               ["--discover-models", ",".join(models[:count])], args, scratch, first)
+        first = first or point
+    print(f"  the {sizes} scale run is skipped: `respcheck serve --help` has no "
+          f"{args.discover_serve_arg.split('=')[0]} option yet (name it with --discover-serve-arg)")
 
 
 def main() -> int:
@@ -187,7 +223,7 @@ def main() -> int:
     args = parser.parse_args()
     levels = [int(level) for level in args.levels.split(",") if level]
 
-    print(f"concurrency: D = {args.delay_ms:g} ms per request, levels {levels}; {load()}")
+    print(f"concurrency: D = {args.delay_ms:g} ms per request; {load()}")
     with tempfile.TemporaryDirectory(prefix="respcheck-concurrency-") as tmp:
         scratch = Path(args.keep) if args.keep else Path(tmp)
         scratch.mkdir(parents=True, exist_ok=True)
