@@ -13,7 +13,8 @@ and the size of its report directory (transcripts included).
 Memory modes: gigabyte (1 GiB JSON bodies), endless_stream (a valid stream
 that never ends), big_event (one 50 MB SSE event per case). Time modes: drip
 (a body of one byte per 0.3 s) and drip_stream_headers (a streamed answer's
-headers one byte per second); they run with the default --request-timeout.
+headers one byte per second); they run with the default --request-timeout
+(the reference profile's, 15 s).
 A run is stopped at --time-limit (shown as "> N s", with the cases finished by
 then) or when its RSS passes --rss-limit-mb (shown as "> N MB").
 Targets (issue 10): every memory run peaks under 300 MB; no run is bounded

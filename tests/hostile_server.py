@@ -133,7 +133,7 @@ class HostileServer:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
+        listener.listen(128)  # room for the concurrent runs of issue 11
         listener.settimeout(TICK)
         self._listener = listener
         self.port = listener.getsockname()[1]
