@@ -3,7 +3,8 @@ r"""A deliberately hostile HTTP/1.1 server for the transport tests.
 Raw sockets and one thread per connection, so every byte (and every silence)
 is under the test's control. `GET /v1/models` answers 200 with an empty list
 (the reachability probe passes) unless the mode is a `probe_*` one;
-`POST /v1/responses` misbehaves the way the mode says:
+`POST /v1/responses` (and `POST /v1/chat/completions` alike, so a whole
+suite run meets the mode in every case) misbehaves the way the mode says:
 
     stall         read the request, never answer
     stall_body    status and headers (Content-Length: 500), 10 bytes, then silence
@@ -20,8 +21,7 @@ is under the test's control. `GET /v1/models` answers 200 with an empty list
     probe_drip    /models answers 200 and headers, then drips its body forever
                   (POST /responses answers a plain 500 in both probe modes)
 
-For the bounded time and memory of issue 10 (bodies: tests/hostile_payloads.py;
-POST /v1/chat/completions gets the same answers in these modes):
+For issue 10 (their bodies are built in tests/hostile_payloads.py):
 
     drip_stream_headers  a "stream": true request gets the status line, then
                   one header byte a second forever; others a valid Response
@@ -65,14 +65,12 @@ from dataclasses import dataclass
 
 import hostile_payloads as payloads
 
-# In these modes POST /chat/completions is a 404 (the transport tests send one Responses case).
-RESPONSES_ONLY_MODES = ("stall", "stall_body", "drip", "drip_headers", "garbage", "cut", "html", "not_json",
-                        "empty_500", "huge", "probe_stall", "probe_drip")
-# These answer both endpoints alike, so a whole suite run meets the hostile answer in every case.
-BOTH_ENDPOINT_MODES = ("drip_stream_headers", "stop_after_probe", "gigabyte", "endless_stream", "big_event",
-                       "deep_json", "non_finite", "dup_keys", "control_bytes", "control_bytes_plain", "redirect",
-                       "keepalive_close_after_error", "echo_key", "echo_key_gzip")
-MODES = RESPONSES_ONLY_MODES + BOTH_ENDPOINT_MODES
+MODES = ("stall", "stall_body", "drip", "drip_headers", "garbage", "cut", "html", "not_json", "empty_500",
+         "huge", "probe_stall", "probe_drip",
+         # issue 10
+         "drip_stream_headers", "stop_after_probe", "gigabyte", "endless_stream", "big_event", "deep_json",
+         "non_finite", "dup_keys", "control_bytes", "control_bytes_plain", "redirect",
+         "keepalive_close_after_error", "echo_key", "echo_key_gzip")
 
 TICK = 0.05
 DRIP_EVERY = 0.3
@@ -135,7 +133,7 @@ class HostileServer:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
+        listener.listen(128)  # room for the concurrent runs of issue 11
         listener.settimeout(TICK)
         self._listener = listener
         self.port = listener.getsockname()[1]
@@ -284,9 +282,7 @@ class HostileServer:
                 self._drip_chunks(conn)
             self._answer(conn, "200 OK", "application/json", MODELS_BODY)
             return True
-        answered_here = path.endswith("/responses") or (
-            path.endswith("/chat/completions") and self.mode in BOTH_ENDPOINT_MODES)
-        if not (method == "POST" and answered_here):
+        if not (method == "POST" and path.endswith(("/responses", "/chat/completions"))):
             self._answer(conn, "404 Not Found", "application/json",
                          b'{"error": {"message": "not here", "type": "not_found_error", "code": null, "param": null}}')
             return True
