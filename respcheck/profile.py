@@ -28,6 +28,8 @@ DEFAULT_SETTINGS = {
     "routing_metadata_source": "body",
     "routing_headers": {},
     "chat_usage_chunk": "on_request",
+    "echoed_fields": None,  # None: every field checks/echo.py compares (the OpenAI Response echoes them all)
+    "listing_endpoints": "optional",
 }
 
 
