@@ -126,7 +126,7 @@ _FAULT_LIST = [
           "stream.first_event", "streaming"),
     Fault("stream_wrong_content_type", "sends the event stream as application/json",
           "stream.content_type", "streaming"),
-    Fault("stream_stall", "stops sending after 3 events and holds the connection open (up to 10 s)",
+    Fault("stream_stall", "stops sending after 3 events and holds the connection open until the client or the server gives up",
           "stream.stall", "streaming"),
     Fault("stream_cut", "drops the connection after 3 events, mid-body", "stream.cut", "streaming"),
     Fault("stream_index_mismatch", "sends text and refusal deltas with output_index 1 instead of 0",
