@@ -16,6 +16,9 @@ from respcheck.reference.faults import DROP_TEMPLATE
 # The switch that closes a connection after an error answer breaks the one client every probe of a table
 # shares; it has its own test (test_reference_gateway.py). The drop:<field> class is swept in
 # test_silent_drops.py.
+# A silence this long is a stall: seconds, not a fraction, so a loaded machine's pause is not one (the
+# stall switch holds the stream until the client gives up, so only its probes wait this long).
+STALL_READ_TIMEOUT = 3.0
 CONNECTION_FAULTS = frozenset({"keepalive_closed_after_error"})
 PROBED_FAULTS = tuple(sorted(set(FAULTS) - CONNECTION_FAULTS - {DROP_TEMPLATE}))
 
@@ -24,7 +27,7 @@ Probes = Mapping[str, tuple[Any, Callable[[Any], bool]]]
 
 
 def read_stream(http: httpx.Client, url: str, body: dict, *, headers: dict,
-                read_timeout: float = 0.75) -> tuple[httpx.Response, bytes, str | None]:
+                read_timeout: float = STALL_READ_TIMEOUT) -> tuple[httpx.Response, bytes, str | None]:
     """POST `body` with stream: true and read the raw body until it ends, stalls or is cut.
 
     Returns the (closed) response, the bytes read, and "timeout" (stalled), "cut" (body not

@@ -4,8 +4,11 @@ reading back each case's outcome: shared by the fault and silent-drop tests."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -17,6 +20,7 @@ class Outcome:
     streamed: bool = False
     output_types: tuple = ()
     endpoint: str = ""  # of the last step, e.g. "POST /responses"
+    file: str = ""  # the case file, relative to the repository: cases/streaming/text.yaml
 
 
 def run_suite(pytester: pytest.Pytester, repo, *args: str, paths: tuple[str, ...] = ("cases",)) -> dict[str, Outcome]:
@@ -40,5 +44,6 @@ def run_suite(pytester: pytest.Pytester, repo, *args: str, paths: tuple[str, ...
                 statuses=[int(s) for s in props.get("http_statuses", "").split(",") if s],
                 text=report.longreprtext, streamed=props.get("streamed") == "true",
                 output_types=tuple(filter(None, props.get("output_types", "").split(","))),
+                file=report.nodeid.split("::")[0],
                 endpoint=props.get("endpoint", ""))
     return outcomes
