@@ -4,7 +4,8 @@ The work happens in `responses` (POST /v1/responses), `streaming` (its
 `stream: true` form), `chat` and `chat_streaming` (POST /v1/chat/completions,
 mapped onto the same code), `routing` (who serves), `catalog` (the model
 endpoints), `assets` (the images served at /v1/assets/, without auth) and
-`errors` (every non-2xx body).
+`errors` (every non-2xx body). The `drop:<field>` fault switches act here, on the
+body as read, and `keepalive` closes connections after errors (its switch).
 """
 
 from __future__ import annotations
