@@ -98,6 +98,15 @@ def test_a_missing_echo_fails_where_the_profile_says_the_target_echoes():
     assert run(response, echoed_fields=["tools", "metadata"]) == []  # a target that echoes only these
 
 
+def test_by_default_an_absent_echo_is_not_compared_but_a_null_one_is():
+    response = _exact_echo()
+    del response["reasoning"], response["metadata"]
+    assert run(response, echoed_fields=None) == []
+    response["max_output_tokens"] = None
+    (failure,) = run(response, echoed_fields=None)
+    assert failure.message == "the Response's max_output_tokens is null, the request sent 64"
+
+
 def test_no_echo_is_compared_off_a_responses_success():
     response = _exact_echo()
     response["tools"] = []

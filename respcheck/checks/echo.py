@@ -3,9 +3,11 @@ was sent. A gateway that drops a field on the way to the provider shows it here:
 the provider never saw `reasoning.effort: low`, so the Response says `medium`.
 
 Which fields a Response echoes comes from the OpenAI API reference (the openai
-SDK's `Response` type); a profile narrows the list with `echoed_fields`. A field
-the request did not send, or sent as null, is not compared (the target's
-default is its business). Left out, with the reason:
+SDK's `Response` type). By default an echo that is there is compared (null
+counts: it says "not set"), one that is absent is not; a profile that lists
+its target's fields in `echoed_fields` makes those required and leaves the
+others alone. A field the request did not send, or sent as null, is not
+compared (the target's default is its business). Left out, with the reason:
 - service_tier: the Response reports the tier actually used, not the one asked
   for (`auto` comes back as `default`);
 - conversation, prompt: the request names them by id (and template variables);
@@ -128,9 +130,12 @@ def _at(value: Any, path: str) -> Any:
     return value
 
 
-def echoed_fields(ctx: CheckContext) -> list[str]:
+def echoed_fields(ctx: CheckContext) -> tuple[list[str], bool]:
+    """The fields compared, and whether an absent echo of one fails (only where the profile lists them)."""
     chosen = ctx.profile.settings.get("echoed_fields")
-    return list(ECHOED) if chosen is None else [name for name in chosen if name in ECHOED]
+    if chosen is None:
+        return list(ECHOED), False
+    return [name for name in chosen if name in ECHOED], True
 
 
 def check_request_echo(ctx: CheckContext) -> list[Failure]:
@@ -140,13 +145,16 @@ def check_request_echo(ctx: CheckContext) -> list[Failure]:
     if body.get("object") not in (None, "response"):
         return []  # not a Response at all: response.schema says so
     failures = []
-    for name in echoed_fields(ctx):
+    fields, required = echoed_fields(ctx)
+    for name in fields:
         sent = _at(request, name)
         if sent is MISSING or sent is None:
             continue
         if isinstance(sent, list) and name == "instructions":
             continue  # instructions as input items: the echo's shape is the target's
         echoed = _at(body, name)
+        if echoed is MISSING and not required:
+            continue
         if echoed is MISSING or echoed is None:
             shown = "is missing" if echoed is MISSING else "is null"
             problem = f"{shown}, the request sent {_short(sent)}"
