@@ -28,6 +28,8 @@ DEFAULT_SETTINGS = {
     "routing_metadata_source": "body",
     "routing_headers": {},
     "chat_usage_chunk": "on_request",
+    "echoed_fields": None,  # None: compare the echoes a Response carries; a list: these must be echoed
+    "listing_endpoints": "optional",
 }
 
 

@@ -118,8 +118,8 @@ def test_completion_body(http, server):
                              "prompt_tokens_details": {"cached_tokens": 0},
                              "completion_tokens_details": {"reasoning_tokens": 0}}
     assert body["routing_metadata"] == {
-        "provider": "beta", "provider_model_id": "beta/ref-text-1", "model_canonical": MODEL,
-        "routing_strategy": "cost-focus", "cost": {"usd": round((4 * 0.40 + 1 * 1.20) / 1e6, 10)}}
+        "provider": "gamma", "provider_model_id": "gamma/ref-text-1", "model_canonical": MODEL,
+        "routing_strategy": "balanced", "cost": {"usd": round((4 * 0.45 + 1 * 1.30) / 1e6, 10)}}
     ChatCompletion.model_validate(body)
 
 
@@ -129,7 +129,7 @@ def test_sdk_create_and_messages(server):
         {"role": "system", "content": "Reply with exactly: BANANA"}, {"role": "user", "content": "Say something."}])
     assert result.choices[0].message.content == "BANANA" and result.choices[0].finish_reason == "stop"
     assert result.usage.total_tokens == result.usage.prompt_tokens + result.usage.completion_tokens
-    assert result.model_extra["routing_metadata"]["provider"] == "beta"
+    assert result.model_extra["routing_metadata"]["provider"] == "gamma"
     history = [{"role": "developer", "content": "Be brief."},
                {"role": "user", "content": "My code word is BLUEBIRD."},
                {"role": "assistant", "content": "Noted."},
@@ -325,8 +325,8 @@ def test_stream_frames(http, server):
     assert [c["choices"][0]["finish_reason"] for c in result.chunks[:-2]] == [None] * (len(result.chunks) - 2)
     usage = result.chunks[-1]
     assert usage["choices"] == [] and usage["usage"]["total_tokens"] == 6 + 3
-    assert usage["routing_metadata"]["provider"] == "beta"
-    assert usage["routing_metadata"]["routing_strategy"] == "cost-focus"
+    assert usage["routing_metadata"]["provider"] == "gamma"
+    assert usage["routing_metadata"]["routing_strategy"] == "balanced"
 
 
 @pytest.mark.parametrize("options", [{"include_usage": False}, {"include_usage": True}, None])

@@ -874,6 +874,12 @@ FEATURE_PROBES = {
                             and _cached(r[1]) > usage(r[1])["input_tokens"]),
     "truncation_reported_completed": (
         [TRUNCATED], lambda r: body_of(r[0]).get("status") == "completed" and text(r[0]) != ""),
+    "echo_prompt_cache_key_missing": ([CACHED], lambda r: r[0].is_success
+                                      and body_of(r[0]).get("prompt_cache_key") is None),
+    "reasoning_effort_ignored": (
+        [{**REASON, "reasoning": {"effort": "high"}}],
+        lambda r: usage(r[0]) is not None and body_of(r[0])["reasoning"]["effort"] == "high"
+        and usage(r[0])["output_tokens_details"]["reasoning_tokens"] == 16),  # medium's, not high's 32
     "truncation_usage_missing": (
         [{"model": MODEL, "input": "hello"}, TRUNCATED],
         lambda r: usage(r[0]) is not None and body_of(r[1]).get("status") == "incomplete" and usage(r[1]) is None),
@@ -892,7 +898,7 @@ def _broken_feature_probes(http, server) -> set[str]:
 
 def test_feature_fault_table_covers_every_feature_fault():
     assert set(FEATURE_PROBES) == {name for name, fault in FAULTS.items() if fault.area in FEATURE_AREAS}
-    assert len(FEATURE_PROBES) == 29
+    assert len(FEATURE_PROBES) == 31
 
 
 test_clean_gateway_breaks_no_feature_probe, test_fault_breaks_only_its_own_feature_probe = probe_tests(

@@ -11,13 +11,13 @@ from datetime import datetime
 import httpx
 import openai
 import pytest
-from gateway_probes import broken_probes, probe_tests
+from gateway_probes import CONNECTION_FAULTS, broken_probes, probe_tests
 from openai.types.responses import Response
 
 from respcheck.cli import main
 from respcheck.reference import DEFAULT_API_KEY, FAULTS, ReferenceServer, create_app
 from respcheck.reference.engine import DEFAULT_ANSWER, UNKNOWN_CODE_WORD, answer, count_tokens
-from respcheck.reference.faults import FEATURE_AREAS, GATEWAY_AREAS, validate_faults
+from respcheck.reference.faults import DROP_TEMPLATE, FEATURE_AREAS, GATEWAY_AREAS, validate_faults
 
 OK_BODY = {"model": "ref-text-1", "input": "hello there"}
 CODE_WORD_CHAT = [
@@ -91,11 +91,11 @@ def test_success_body_is_a_full_response(http, server):
     assert (body["store"], body["background"], body["previous_response_id"]) == (False, False, None)
     assert body["text"] == {"format": {"type": "text"}} and body["truncation"] == "disabled"
     assert body["routing_metadata"] == {
-        "provider": "beta",  # cheaper than alpha
-        "provider_model_id": "beta/ref-text-1",
+        "provider": "gamma",  # the balanced default's pick (beta is the cheapest)
+        "provider_model_id": "gamma/ref-text-1",
         "model_canonical": "ref-text-1",
-        "routing_strategy": "cost-focus",
-        "cost": {"usd": round((4 * 0.40 + 1 * 1.20) / 1e6, 10)},
+        "routing_strategy": "balanced",
+        "cost": {"usd": round((4 * 0.45 + 1 * 1.30) / 1e6, 10)},
     }
     parsed = Response.model_validate(body)
     assert parsed.output_text == "PONG"
@@ -276,6 +276,9 @@ def test_directory(http, server):
 
 # --- fault switches ----------------------------------------------------------------------------
 
+NOOP_TOOL = {"type": "function", "name": "noop", "parameters": {"type": "object", "properties": {}}}
+
+
 def _ok(**extra) -> dict:
     return {"body": {**OK_BODY, **extra}}
 
@@ -338,6 +341,7 @@ FAULT_PROBES = {
     "background_accepted": (_ok(background=True), _succeeded),
     "file_input_accepted": (_ok(**_media_input("input_file")), _succeeded),
     "audio_input_accepted": (_ok(**_media_input("input_audio")), _succeeded),
+    "echo_tools_empty": (_ok(tools=[NOOP_TOOL]), lambda r: r.is_success and r.json()["tools"] == []),
 }
 
 
@@ -352,7 +356,8 @@ def test_fault_table_covers_every_fault():
     # Feature faults (tools, structured output, ...) have their table in test_reference_features.py,
     # chat / routing / model-endpoint faults theirs in test_reference_routing.py.
     assert set(FAULT_PROBES) == {name for name, fault in FAULTS.items() if fault.area != STREAM_AREA
-                                 and fault.area not in FEATURE_AREAS | GATEWAY_AREAS}
+                                 and fault.area not in FEATURE_AREAS | GATEWAY_AREAS
+                                 and name not in CONNECTION_FAULTS and name != DROP_TEMPLATE}
     for name, fault in FAULTS.items():
         assert fault.name == name and fault.rule and fault.area
         assert fault.description and "\n" not in fault.description
@@ -442,3 +447,29 @@ def test_cli_refuses_remote_host_and_missing_command(capsys):
     assert main(["serve", "--host", "0.0.0.0"]) == 2
     assert "--allow-remote" in capsys.readouterr().err
     assert main([]) == 2
+
+
+def test_keepalive_fault_closes_only_a_connection_that_answered_an_error():
+    """keepalive_closed_after_error: after an error answer, the next request on that connection gets no
+    answer at all (the connection closes); a fresh connection is served, and so is a request after a success."""
+    auth = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+    with ReferenceServer(faults=["keepalive_closed_after_error"]) as faulty, \
+            httpx.Client(headers=auth, timeout=10, trust_env=False) as client:
+        url = faulty.base_url + "/models"
+        assert client.get(url).status_code == 200
+        assert client.get(url).status_code == 200  # after a success the connection is kept
+        assert client.get(url + "/no-such-model").status_code == 404
+        with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+            client.get(url)
+        assert client.get(url).status_code == 200  # httpx opened a fresh connection
+    with ReferenceServer() as clean, httpx.Client(headers=auth, timeout=10, trust_env=False) as client:
+        assert client.get(clean.base_url + "/models/no-such-model").status_code == 404
+        assert client.get(clean.base_url + "/models").status_code == 200
+
+
+def test_drop_switches_are_validated_by_field_path():
+    assert validate_faults(["drop:reasoning.effort", "usage_missing"]) == {"drop:reasoning.effort", "usage_missing"}
+    for bad in ("drop:", "drop:a..b", "drop:.a", "drop:a b", DROP_TEMPLATE):
+        with pytest.raises(ValueError, match="unknown fault"):
+            validate_faults([bad])
+

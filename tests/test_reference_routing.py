@@ -184,8 +184,8 @@ def test_prices_make_the_cheapest_unambiguous():
 
 # name -> (routing spec, (model, provider, routing_strategy) that serve it)
 ROUTES = {
-    "default": (_model("ref-text-1"), ("ref-text-1", "beta", "cost-focus")),
-    "other-model-default": (_model("ref-text-2"), ("ref-text-2", "gamma", "cost-focus")),
+    "default": (_model("ref-text-1"), ("ref-text-1", "gamma", "balanced")),
+    "other-model-default": (_model("ref-text-2"), ("ref-text-2", "gamma", "balanced")),
     "cost": (_model("ref-text-1", optimize="cost"), ("ref-text-1", "beta", "cost")),
     "cost-focus": (_model("ref-text-1", optimize="cost-focus"), ("ref-text-1", "beta", "cost-focus")),
     "ttft": (_model("ref-text-1", optimize="ttft"), ("ref-text-1", "gamma", "ttft")),
@@ -193,35 +193,35 @@ ROUTES = {
     "tps": (_model("ref-text-1", optimize="tps"), ("ref-text-1", "alpha", "tps")),
     "tps-focus": (_model("ref-text-1", optimize="tps-focus"), ("ref-text-1", "alpha", "tps-focus")),
     "balanced": (_model("ref-text-1", optimize="balanced"), ("ref-text-1", "gamma", "balanced")),
-    "pool-default": (_routing(["ref-text-1", "ref-text-2"]), ("ref-text-2", "gamma", "cost-focus")),
+    "pool-default": (_routing(["ref-text-1", "ref-text-2"]), ("ref-text-2", "gamma", "balanced")),
     "pool-cost": (_routing(["ref-text-1", "ref-text-2"], mode="pool", optimize="cost"),
                   ("ref-text-2", "gamma", "cost")),
     "pool-tps": (_routing(["ref-text-1", "ref-text-2"], optimize="tps"), ("ref-text-2", "delta", "tps")),
     "pool-ttft-tie-goes-to-the-cheaper": (_routing(["ref-text-1", "ref-text-2"], optimize="ttft"),
                                           ("ref-text-2", "gamma", "ttft")),
-    "pool-skips-the-unavailable": (_routing(["ref-down-1", "ref-text-1"]), ("ref-text-1", "beta", "cost-focus")),
+    "pool-skips-the-unavailable": (_routing(["ref-down-1", "ref-text-1"]), ("ref-text-1", "gamma", "balanced")),
     "pool-without-fallbacks": (_routing(["ref-down-1", "ref-text-2"], allow_fallbacks=False),
-                               ("ref-text-2", "gamma", "cost-focus")),
-    "pool-unknown-model-ignored": (_routing(["no-such-model", "ref-text-1"]), ("ref-text-1", "beta", "cost-focus")),
+                               ("ref-text-2", "gamma", "balanced")),
+    "pool-unknown-model-ignored": (_routing(["no-such-model", "ref-text-1"]), ("ref-text-1", "gamma", "balanced")),
     "fallback": (_routing(["ref-down-1", "ref-text-2"], mode="fallback"),
-                 ("ref-text-2", "gamma", "fallback:cost-focus")),
+                 ("ref-text-2", "gamma", "fallback:balanced")),
     "fallback-keeps-the-order": (_routing(["ref-text-1", "ref-text-2"], mode="fallback"),
-                                 ("ref-text-1", "beta", "fallback:cost-focus")),
+                                 ("ref-text-1", "gamma", "fallback:balanced")),
     "fallback-ttft": (_routing(["ref-down-1", "ref-text-1"], mode="fallback", optimize="ttft"),
                       ("ref-text-1", "gamma", "fallback:ttft")),
     "fallback-first-fine": (_routing(["ref-text-2", "ref-down-1"], mode="fallback", allow_fallbacks=False),
-                            ("ref-text-2", "gamma", "fallback:cost-focus")),
+                            ("ref-text-2", "gamma", "fallback:balanced")),
     "fallback-past-the-allowlist": (_routing(["ref-text-2", "ref-text-1"], mode="fallback", providers=["alpha"]),
-                                    ("ref-text-1", "alpha", "fallback:cost-focus")),
-    "providers": (_model("ref-text-1", providers=["alpha"]), ("ref-text-1", "alpha", "cost-focus")),
-    "providers-cheapest-of-two": (_model("ref-text-1", providers=["alpha", "gamma"]),
-                                  ("ref-text-1", "gamma", "cost-focus")),
-    "exclude": (_model("ref-text-1", exclude_providers=["beta"]), ("ref-text-1", "gamma", "cost-focus")),
-    "exclude-two": (_model("ref-text-1", exclude_providers=["beta", "gamma"]), ("ref-text-1", "alpha", "cost-focus")),
+                                    ("ref-text-1", "alpha", "fallback:balanced")),
+    "providers": (_model("ref-text-1", providers=["alpha"]), ("ref-text-1", "alpha", "balanced")),
+    "providers-cheapest-of-two": (_model("ref-text-1", providers=["alpha", "gamma"], optimize="cost"),
+                                  ("ref-text-1", "gamma", "cost")),
+    "exclude": (_model("ref-text-1", exclude_providers=["gamma"]), ("ref-text-1", "beta", "balanced")),
+    "exclude-two": (_model("ref-text-1", exclude_providers=["beta", "gamma"]), ("ref-text-1", "alpha", "balanced")),
     "providers-and-exclude": (_model("ref-text-1", providers=["alpha", "beta"], exclude_providers=["beta"]),
-                              ("ref-text-1", "alpha", "cost-focus")),
+                              ("ref-text-1", "alpha", "balanced")),
     "pool-providers": (_routing(["ref-text-1", "ref-text-2"], providers=["beta"]),
-                       ("ref-text-1", "beta", "cost-focus")),
+                       ("ref-text-1", "beta", "balanced")),
 }
 
 # name -> (routing spec, status, code, param)
@@ -290,9 +290,9 @@ def test_refused_routes(http, server, case, endpoint, stream):
 def test_unknown_providers_are_ignored_with_a_warning(http, server, endpoint, stream):
     cases = [
         ({"providers": ["nope", "alpha"]}, "alpha", [("providers", "nope")]),
-        ({"providers": ["nope"]}, "beta", [("providers", "nope")]),  # nothing known left: no allowlist
-        ({"exclude_providers": ["nope", "beta"]}, "gamma", [("exclude_providers", "nope")]),
-        ({"providers": ["x1"], "exclude_providers": ["x2"]}, "beta", [("providers", "x1"),
+        ({"providers": ["nope"]}, "gamma", [("providers", "nope")]),  # nothing known left: no allowlist
+        ({"exclude_providers": ["nope", "gamma"]}, "beta", [("exclude_providers", "nope")]),
+        ({"providers": ["x1"], "exclude_providers": ["x2"]}, "gamma", [("providers", "x1"),
                                                                       ("exclude_providers", "x2")]),
     ]
     for routing, provider, unknown in cases:
@@ -309,7 +309,7 @@ def test_routing_metadata_only_on_the_terminal_event(http, server):
     result = ask(http, server, "responses", _model("ref-text-1"), stream=True)
     assert [e["type"] for e in result.events[:2]] == ["response.created", "response.in_progress"]
     assert all("routing_metadata" not in e["response"] for e in result.events[:2])
-    assert result.terminal["routing_metadata"]["provider"] == "beta"
+    assert result.terminal["routing_metadata"]["provider"] == "gamma"
     chat = ask(http, server, "chat", _model("ref-text-1"), stream=True)
     assert [("routing_metadata" in e) for e in chat.events] == [False] * (len(chat.events) - 1) + [True]
 
@@ -354,7 +354,7 @@ def test_auriko_sdk_routes_both_endpoints(server):
     chat = client.chat.completions.create(gateway=fallback, messages=[{"role": "user", "content": PONG}])
     assert (chat.model, chat.choices[0].message.content) == ("ref-text-2", "PONG")
     assert isinstance(chat.routing_metadata, RoutingMetadata)
-    assert (chat.routing_metadata.provider, chat.routing_metadata.routing_strategy) == ("gamma", "fallback:cost-focus")
+    assert (chat.routing_metadata.provider, chat.routing_metadata.routing_strategy) == ("gamma", "fallback:balanced")
     chunks = list(client.chat.completions.create(gateway=fallback, messages=[{"role": "user", "content": PONG}],
                                                  stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "PONG"
@@ -539,16 +539,18 @@ def test_the_directory_tells_the_truth_about_capabilities(http, server, model_id
 
 
 @pytest.mark.parametrize("endpoint", ["responses", "chat"])
-def test_default_route_is_the_directory_cheapest(http, server, endpoint):
+def test_optimize_cost_is_the_directory_cheapest_and_the_default_is_not(http, server, endpoint):
+    """The default (balanced) must not coincide with cost, or dropping `optimize: cost` would go unseen."""
     directory = _directory(http, server)
     for model_id, entry in directory.items():
         token = "responses" if endpoint == "responses" else "chat_completions"
         if token not in entry["providers"][0]["supported_endpoints"] or not MODELS[model_id].available:
             continue
         cheapest = min(entry["providers"], key=lambda p: p["tiers"][0]["input_price"] + p["tiers"][0]["output_price"])
-        for routing in ({}, {"optimize": "cost"}):
-            got = served(ask(http, server, endpoint, _model(model_id, **routing)), endpoint)
-            assert got.meta["provider"] == cheapest["provider"], model_id
+        got = served(ask(http, server, endpoint, _model(model_id, optimize="cost")), endpoint)
+        assert got.meta["provider"] == cheapest["provider"], model_id
+    default = served(ask(http, server, endpoint, _model("ref-text-1")), endpoint)
+    assert default.meta["provider"] != "beta"  # ref-text-1's cheapest
 
 
 # === every chat, routing and model-endpoint fault =======================================================
@@ -669,8 +671,8 @@ GATEWAY_PROBES = {
                               lambda r: _provider(r[0]) not in (None, "beta")),
     "providers_ignored": ([_responses(gateway={"routing": {"providers": ["alpha"]}})],
                           lambda r: _provider(r[0]) not in (None, "alpha")),
-    "exclude_providers_ignored": ([_responses(gateway={"routing": {"exclude_providers": ["beta"]}})],
-                                  lambda r: _provider(r[0]) == "beta"),
+    "exclude_providers_ignored": ([_responses(gateway={"routing": {"exclude_providers": ["gamma"]}})],
+                                  lambda r: _provider(r[0]) == "gamma"),  # the default's pick, excluded
     "routing_metadata_missing": ([_responses(), CHAT_TEXT], lambda r: all(
         x.ok and x.body is not None and "routing_metadata" not in x.body for x in r)),
     "stream_routing_metadata_missing": (
@@ -689,6 +691,12 @@ GATEWAY_PROBES = {
         [_get_spec("/directory/models")],
         lambda r: _directory_provider(r[0], "ref-text-2").get("capabilities", {}).get("vision") is True),
     "model_entry_404": ([_get_spec("/models/ref-text-1")], lambda r: r[0].status == 404),
+    "models_list_claims_chat_for_responses_only": (
+        [_get_spec("/models?endpoint=responses")],
+        lambda r: any(m["id"] == "ref-pro-1" and "chat_completions" in m.get("supported_endpoints", [])
+                      for m in (r[0].body or {}).get("data") or [])),
+    "models_list_endpoints_missing": ([_get_spec("/models")], lambda r: r[0].ok and bool(_ids(r[0])) and all(
+        "supported_endpoints" not in m for m in r[0].body["data"])),
     "chat_tool_name_unoffered": ([CHAT_TOOLS], lambda r: any(
         c.get("function", c).get("name") != "get_weather" for c in _tool_calls(r[0]))),
     "chat_usage_missing": ([CHAT_TEXT], lambda r: r[0].ok and "usage" not in r[0].body),
@@ -710,7 +718,7 @@ def _broken_gateway_probes(http, server) -> set[str]:
 
 def test_gateway_fault_table_covers_every_gateway_fault():
     assert set(GATEWAY_PROBES) == {name for name, fault in FAULTS.items() if fault.area in GATEWAY_AREAS}
-    assert len(GATEWAY_PROBES) == 35
+    assert len(GATEWAY_PROBES) == 37
 
 
 test_clean_gateway_breaks_no_gateway_probe, test_fault_breaks_only_its_own_gateway_probe = probe_tests(

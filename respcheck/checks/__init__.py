@@ -10,6 +10,7 @@ from __future__ import annotations
 from .body import check_fields, check_output, check_schema
 from .chat import check_chat_schema, check_chat_structured, check_chat_tool_calls, check_chat_usage
 from .context import CheckContext
+from .echo import check_request_echo
 from .envelope import check_error_envelope, check_expected_error
 from .response import (check_json_body, check_output_present, check_response_schema, check_status_consistency,
                        check_usage)
@@ -32,6 +33,7 @@ CHECKS = (
     check_usage,
     check_status_consistency,
     check_output_present,
+    check_request_echo,
     check_chat_shape,
     check_tool_calls,
     check_structured_output,
@@ -70,6 +72,7 @@ RULES = {
     "response.id_prefix": "Response ids carry the profile's prefix",
     "response.status": "status agrees with error and incomplete_details",
     "response.output_empty": "a completed Response has at least one output item",
+    "request.echo": "a setting the Response echoes (reasoning, tools, text.format, ...) equals what the request sent",
     "usage.present": "a finished Response reports usage",
     "usage.total": "total_tokens = input_tokens + output_tokens",
     "usage.details": "cached_tokens <= input_tokens and reasoning_tokens <= output_tokens",

@@ -1,6 +1,8 @@
 """The model listings agree with the directory: a model is listed on each
-endpoint its directory entry claims, and a responses-only model stays out of
-the default (chat) listing. The case captures both listings first and hands
+endpoint its directory entry claims, a responses-only model stays out of the
+default (chat) listing, and a listing entry's own `supported_endpoints` say
+what the directory says (where the profile's `listing_endpoints: required`,
+every entry carries them). The case captures both listings first and hands
 them over as `expect: listings: {default: ..., responses: ...}`."""
 
 from __future__ import annotations
@@ -19,6 +21,25 @@ def _endpoints(entry: dict) -> set[str]:
 
 def _ids(listing) -> set[str]:
     return {m.get("id") for m in listing or [] if isinstance(m, dict)}
+
+
+def _entry_problems(where: str, listing, models: dict, required: bool) -> list[str]:
+    """A listing entry's supported_endpoints against its directory entry's."""
+    problems = []
+    for index, item in enumerate(listing or []):
+        if not isinstance(item, dict) or not isinstance(models.get(item.get("id")), dict):
+            continue
+        claimed = item.get("supported_endpoints")
+        if claimed is None:
+            if required:
+                problems.append(f"{where}[{index}] ({item['id']}) has no supported_endpoints; the profile says "
+                                f"listing entries carry them")
+            continue
+        known = _endpoints(models[item["id"]])
+        if isinstance(claimed, list) and known and set(claimed) != known:
+            problems.append(f"{where}[{index}] ({item['id']}) claims supported_endpoints {sorted(map(str, claimed))}, "
+                            f"the directory says {sorted(known)}")
+    return problems
 
 
 def check_listings(ctx: CheckContext) -> list[Failure]:
@@ -45,4 +66,7 @@ def check_listings(ctx: CheckContext) -> list[Failure]:
     for model_id in sorted(default | by_responses):
         if model_id not in models:
             failures.append(f"{model_id} is listed by /models but absent from the directory")
+    required = ctx.profile.settings.get("listing_endpoints") == "required"
+    failures += _entry_problems("/models data", listings.get("default"), models, required)
+    failures += _entry_problems("/models?endpoint=responses data", listings.get("responses"), models, required)
     return [ctx.fail("models.listing", text, path="$.models", at=("listings",)) for text in failures[:5]]

@@ -4,7 +4,8 @@ The work happens in `responses` (POST /v1/responses), `streaming` (its
 `stream: true` form), `chat` and `chat_streaming` (POST /v1/chat/completions,
 mapped onto the same code), `routing` (who serves), `catalog` (the model
 endpoints), `assets` (the images served at /v1/assets/, without auth) and
-`errors` (every non-2xx body).
+`errors` (every non-2xx body). The `drop:<field>` fault switches act here, on the
+body as read, and `keepalive` closes connections after errors (its switch).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from .chat import create_chat_completion
 from .chat import prepare as prepare_chat
 from .chat_streaming import chat_stream_response
 from .errors import ApiError, api_error_response, error_response, invalid
-from .faults import validate_faults
+from .faults import dropped_fields, switches, validate_faults
+from .keepalive import CloseAfterErrorMiddleware
 from .responses import create_response, prepare_response
 from .streaming import event_stream_response
 
@@ -84,7 +86,20 @@ async def _json_object(request: Request) -> dict:
         raise invalid("invalid_request", f"Request body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise invalid("invalid_request", f"Request body must be a JSON object, not {type(body).__name__}.")
+    for path in request.app.state.drops:
+        _drop(body, path)
     return body
+
+
+def _drop(body: dict, path: tuple[str, ...]) -> None:
+    """The drop:<field> switches: remove the field as a proxy that does not know it would, before anything
+    (validation, the model, the echo) reads the request. A parent left empty stays, as an empty object."""
+    *parents, last = path
+    for key in parents:
+        body = body.get(key)
+        if not isinstance(body, dict):
+            return
+    body.pop(last, None)
 
 
 def _json(request: Request, body: dict, status: int = 200) -> Response:
@@ -186,11 +201,13 @@ def create_app(api_keys: Iterable[str] = (DEFAULT_API_KEY,), faults: Iterable[st
             Route("/v1/directory/models", model_directory, methods=["GET"]),
             Route("/v1/assets/{name}", get_asset, methods=["GET"]),
         ],
-        middleware=[Middleware(RequestIdMiddleware, faults=active)],
+        middleware=[Middleware(CloseAfterErrorMiddleware, faults=active),
+                    Middleware(RequestIdMiddleware, faults=active)],
         exception_handlers={ApiError: _on_api_error, HTTPException: _on_http_error, Exception: _on_crash},
     )
     app.state.api_keys = frozenset(api_keys)
-    app.state.faults = active
+    app.state.faults = switches(active)
+    app.state.drops = dropped_fields(active)
     app.state.prompt_cache = PromptCache()
     app.state.stopping = threading.Event()  # set by ReferenceServer.stop: stalled streams give up
     return app

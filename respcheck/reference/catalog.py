@@ -126,7 +126,12 @@ def model_list(endpoint: str = "chat_completions", faults: frozenset[str] = froz
                 and not model.supports("chat_completions"):
             listed = False  # the responses-only model is missing where it belongs
         if listed:
-            data.append(model_entry(model))
+            entry = model_entry(model)
+            if "models_list_claims_chat_for_responses_only" in faults and not model.supports("chat_completions"):
+                entry["supported_endpoints"] = ["chat_completions", *entry["supported_endpoints"]]
+            if "models_list_endpoints_missing" in faults:
+                del entry["supported_endpoints"]
+            data.append(entry)
     return {"object": "list", "data": data}
 
 

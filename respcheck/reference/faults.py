@@ -8,6 +8,7 @@ point where the behaviour happens; this module only names and describes them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ class Fault:
     rule: str  # the rule a conformance check reports when it catches this
     area: str
 
+
+# How `respcheck faults` lists the class of drop switches (drop:reasoning.effort, drop:gateway.routing.optimize, ...).
+DROP_TEMPLATE = "drop:<dotted.field>"
 
 _FAULT_LIST = [
     # --- added to prove the rules no other switch reached ---
@@ -122,7 +126,7 @@ _FAULT_LIST = [
           "stream.first_event", "streaming"),
     Fault("stream_wrong_content_type", "sends the event stream as application/json",
           "stream.content_type", "streaming"),
-    Fault("stream_stall", "stops sending after 3 events and holds the connection open (up to 10 s)",
+    Fault("stream_stall", "stops sending after 3 events and holds the connection open until the client or the server gives up",
           "stream.stall", "streaming"),
     Fault("stream_cut", "drops the connection after 3 events, mid-body", "stream.cut", "streaming"),
     Fault("stream_index_mismatch", "sends text and refusal deltas with output_index 1 instead of 0",
@@ -252,6 +256,28 @@ _FAULT_LIST = [
     Fault("directory_claims_vision_falsely", "says in the directory that ref-text-2 has vision (it refuses images)",
           "models.capabilities", "models"),
     Fault("model_entry_404", "answers GET /v1/models/{id} with 404 for a listed model", "status", "models"),
+    Fault("models_list_claims_chat_for_responses_only",
+          "lists the responses-only model under ?endpoint=responses with supported_endpoints including chat_completions",
+          "models.listing", "models"),
+    Fault("models_list_endpoints_missing", "leaves supported_endpoints out of every GET /v1/models entry",
+          "models.listing", "models"),
+    # --- the request echoed in the Response, and effects an echo could hide ---
+    Fault("echo_tools_empty", "echoes tools: [] in the Response although tools were sent (and used)",
+          "request.echo", "responses"),
+    Fault("echo_prompt_cache_key_missing", "echoes prompt_cache_key null although one was sent",
+          "request.echo", "caching"),
+    Fault("reasoning_effort_ignored",
+          "runs every reasoning request at the default effort, while echoing the effort that was sent",
+          "field", "reasoning"),
+    # --- the connection ---
+    Fault("keepalive_closed_after_error",
+          "closes a kept-alive connection, unanswered, when a request arrives on it after an error answer",
+          "transport", "http"),
+    # --- a class of switches: one per request field (see DROP_PREFIX) ---
+    Fault(DROP_TEMPLATE,
+          "removes that request field at the door, before anything reads it (echo included), on both endpoints, "
+          "e.g. drop:reasoning.effort; the rule that catches it depends on the field (tests/test_silent_drops.py)",
+          "request.echo", "requests"),
 ]
 # The areas of the seed's feature table; their faults are proven in tests/test_reference_features.py.
 FEATURE_AREAS = frozenset({"tools", "structured", "vision", "reasoning", "logprobs", "caching", "truncation"})
@@ -259,6 +285,24 @@ FEATURE_AREAS = frozenset({"tools", "structured", "vision", "reasoning", "logpro
 GATEWAY_AREAS = frozenset({"chat", "routing", "models"})
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULT_LIST}
+# `drop:<dotted.field>` names a field path of the request body: a.b.c, each part a JSON key of letters,
+# digits and underscores. The template itself (listed in FAULTS for `respcheck faults`) is not a switch.
+DROP_PREFIX = "drop:"
+_DROP = re.compile(r"drop:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+def is_drop(name: str) -> bool:
+    return bool(_DROP.fullmatch(name))
+
+
+def dropped_fields(faults: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """The field paths the active drop switches remove, each split into its keys."""
+    return tuple(tuple(name[len(DROP_PREFIX):].split(".")) for name in sorted(faults) if is_drop(name))
+
+
+def switches(faults: Iterable[str]) -> frozenset[str]:
+    """The named switches among `faults` (the drop switches are applied at the door, see app.py)."""
+    return frozenset(name for name in faults if not is_drop(name))
 
 
 def validate_faults(names: Iterable[str]) -> frozenset[str]:
@@ -266,9 +310,10 @@ def validate_faults(names: Iterable[str]) -> frozenset[str]:
     if isinstance(names, str):  # a lone name, not an iterable of characters
         names = [names]
     chosen = frozenset(names)
-    unknown = sorted(chosen - FAULTS.keys())
+    unknown = sorted(name for name in chosen if (name not in FAULTS or name == DROP_TEMPLATE) and not is_drop(name))
     if unknown:
         raise ValueError(
-            f"unknown fault(s): {', '.join(unknown)}; valid faults: {', '.join(sorted(FAULTS))}"
+            f"unknown fault(s): {', '.join(unknown)}; valid faults: {', '.join(sorted(FAULTS))} "
+            f"(drop:<dotted.field> with a real field path, e.g. drop:reasoning.effort)"
         )
     return chosen

@@ -31,6 +31,9 @@ class Output:
 def generate(parsed: ParsedRequest, model: Model, faults: frozenset[str]) -> Output:
     request = parsed.body
     effort = reasoning.effort_for(request, model)
+    worked = effort  # the effort the model works at; `effort` is what the Response echoes
+    if "reasoning_effort_ignored" in faults and effort not in (None, "none"):
+        worked = reasoning.DEFAULT_EFFORT
     image = vision.see(parsed.images, model, faults)
     logprobs.check_model(request, model)
 
@@ -42,7 +45,7 @@ def generate(parsed: ParsedRequest, model: Model, faults: frozenset[str]) -> Out
     reasoning_tokens = 0
     if effort not in (None, "none") and "reasoning_dropped" not in faults:
         items.append(reasoning.item(request, question))
-        reasoning_tokens = 0 if "reasoning_tokens_missing" in faults else reasoning.TOKENS[effort]
+        reasoning_tokens = 0 if "reasoning_tokens_missing" in faults else reasoning.TOKENS[worked]
 
     if parsed.tool_output is not None:
         # The input ends with a tool's result: the model answers with it, never calls again.

@@ -14,7 +14,7 @@ import secrets
 import time
 from datetime import datetime, timezone
 
-from . import engine, output, reasoning, routing
+from . import engine, output, reasoning, routing, tools
 from .cache import PromptCache, cached_tokens
 from .catalog import Model
 from .errors import ApiError
@@ -79,7 +79,7 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str],
         "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
         "instructions": parsed.instructions,
         "metadata": request.get("metadata") or {},
-        "tools": request.get("tools") or [],
+        "tools": [tools.echo(tool) for tool in request.get("tools") or []],
         "tool_choice": request.get("tool_choice", "auto"),
         "parallel_tool_calls": request.get("parallel_tool_calls", True),
         "temperature": request.get("temperature", 1.0),
@@ -123,6 +123,10 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str],
         del body["usage"]
     if "completed_with_incomplete_details" in faults and status == "completed":
         body["incomplete_details"] = {"reason": "max_output_tokens"}
+    if "echo_tools_empty" in faults:
+        body["tools"] = []
+    if "echo_prompt_cache_key_missing" in faults:
+        body["prompt_cache_key"] = None
     if "routing_model_mismatch" in faults and (parsed.body.get("gateway") or {}).get("models"):
         body["model"] = body["model"] + "-latest"  # an alias, while routing_metadata names the real model
     return body

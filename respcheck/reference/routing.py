@@ -17,7 +17,8 @@ exclude_providers, ...}}` is validated here (`validate`) and decided here
   `catalog.TTFT_MS` (lowest first); `tps` / `tps-focus` by `catalog.THROUGHPUT_TPS`
   (highest first); `balanced` by the sum of the three ranks. Ties go to the
   cheaper, then to the model listed first, then to the provider name.
-  The default is `cost-focus`, Auriko's default.
+  The default is `balanced` (Auriko's is cost-focus): a default that coincides
+  with `cost` would let a gateway that drops `optimize: cost` pass the cost cases.
 - `mode: pool` (the default) takes the best candidate across all models;
   `mode: fallback` tries the models in order and takes the best candidate of the
   first model that has one. With `allow_fallbacks: false` only the first model
@@ -26,7 +27,7 @@ exclude_providers, ...}}` is validated here (`validate`) and decided here
 - No candidate: 503 `no_provider_available`. A chat request whose models are
   all responses-only: 400 `response_api_only`.
 - `routing_metadata.routing_strategy` is the optimize used, prefixed with
-  `fallback:` in fallback mode: "cost-focus", "ttft", "fallback:cost-focus".
+  `fallback:` in fallback mode: "cost-focus", "ttft", "fallback:balanced".
 
 The routing fault switches are plain `if "<name>" in faults:` branches below.
 """
@@ -42,7 +43,7 @@ from .errors import ApiError, invalid
 MODES = ("pool", "fallback")
 OPTIMIZE = ("cost", "cost-focus", "ttft", "ttft-focus", "tps", "tps-focus", "balanced")
 DEFAULT_MODE = "pool"
-DEFAULT_OPTIMIZE = "cost-focus"
+DEFAULT_OPTIMIZE = "balanced"
 GATEWAY_FIELDS = frozenset({"models", "routing", "metadata"})
 # Auriko's RoutingOptions: all accepted; those not named in the module docstring are accepted and ignored.
 ROUTING_FIELDS = frozenset({

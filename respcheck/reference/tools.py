@@ -61,6 +61,11 @@ def validate(body: dict) -> None:
         raise _bad("tool_choice", "tool_choice 'required' needs at least one tool.")
 
 
+def echo(tool: dict) -> dict:
+    """A tool as the Response echoes it: with the defaults OpenAI fills in (description null, strict true)."""
+    return {"type": "function", "description": None, "strict": True, **tool}
+
+
 # --- the model's decision ---------------------------------------------------------------------
 
 def _fallback_value(question: str) -> str:
