@@ -385,7 +385,6 @@ def test_every_rule_a_fault_breaks_is_listed_by_respcheck_rules(capsys):
     assert {fault.rule for fault in FAULTS.values()} <= listed
 
 
-@pytest.mark.xfail(strict=False, reason="needs the client retry from main")
 @pytest.mark.parametrize("fault", sorted(PASSES))
 def test_suite_passes_against(fault, pytester, repo, clean_run):
     """What the switch breaks is the connection, not the contract: every case that passes on the clean
