@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="accepted API key (repeatable; default rc-local-key)")
     serve.add_argument("--fault", action="append", dest="faults", default=[], metavar="NAME",
                        help="turn on a fault switch (repeatable; see `respcheck faults`)")
+    serve.add_argument("--models", type=int, default=0, metavar="N",
+                       help="list at least N models (more text models, for scale runs of --discover)")
     serve.add_argument("--allow-remote", action="store_true",
                        help="allow binding a non-loopback host (the gateway has no real security)")
 
@@ -115,6 +117,10 @@ def _serve(args: argparse.Namespace) -> int:
         reason = "the port is in use" if getattr(exc, "errno", None) in (98, 48, 10048) else (exc.strerror or str(exc))
         print(f"respcheck: cannot serve on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 1
+    if args.models:
+        from .reference import catalog
+
+        catalog.list_at_least(args.models)
     app = create_app(args.api_keys or [DEFAULT_API_KEY], faults)
     active = ", ".join(sorted(faults)) or "none"
     port = sock.getsockname()[1]

@@ -148,3 +148,20 @@ def test_lint_survives_an_alias_bomb(tmp_path, capsys):
     (line,) = capsys.readouterr().out.splitlines()
     assert line.endswith("bomb.yaml:4: YAML aliases expand this file to more than 100,000 values (an alias bomb?); "
                          "write the values out or use fewer aliases")
+
+
+def test_serve_can_list_more_models_for_scale_runs():
+    proc = subprocess.Popen([sys.executable, "-m", "respcheck", "serve", "--port", "0", "--models", "50"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        base = proc.stdout.readline().split(" at ", 1)[1].split(" ", 1)[0]
+        headers = {"Authorization": "Bearer rc-local-key"}
+        directory = httpx.get(f"{base}/directory/models", headers=headers, timeout=30, trust_env=False).json()
+        ids = [m["id"] for m in directory["models"]]
+        assert len(ids) == 50 and "ref-scale-001" in ids and "ref-text-1" in ids
+        answer = httpx.post(f"{base}/responses", headers=headers, timeout=30, trust_env=False,
+                            json={"model": "ref-scale-044", "input": "Reply with exactly: SCALE"})
+        assert answer.status_code == 200 and "SCALE" in answer.text
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -86,6 +86,18 @@ MODELS: dict[str, Model] = {
     ]
 }
 
+def list_at_least(count: int) -> None:
+    """Scale runs (`respcheck serve --models N`, the --discover benchmark): fill
+    the catalogue up to `count` models with more text models, each a copy of
+    ref-text-2 under its own id (they answer, price and claim the same). Only
+    for a gateway process of its own: the catalogue is module state."""
+    template = MODELS["ref-text-2"]
+    for n in range(1, max(0, count - len(MODELS)) + 1):
+        model_id = f"ref-scale-{n:03d}"
+        MODELS[model_id] = Model(model_id, "text", f"Reference Scale {n}", template.family, template.providers,
+                                 template.supported_endpoints, dict(template.capabilities))
+
+
 ENDPOINTS = ("chat_completions", "responses")
 PROVIDERS = frozenset(p.name for m in MODELS.values() for p in m.providers)
 # Fixed per-provider latency and throughput: what `optimize: ttft` / `tps` rank by.
