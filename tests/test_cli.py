@@ -157,7 +157,7 @@ def test_serve_can_list_more_models_for_scale_runs():
         base = proc.stdout.readline().split(" at ", 1)[1].split(" ", 1)[0]
         headers = {"Authorization": "Bearer rc-local-key"}
         directory = httpx.get(f"{base}/directory/models", headers=headers, timeout=30, trust_env=False).json()
-        ids = [m["id"] for m in directory["models"]]
+        ids = list(directory["models"])  # keyed by model id
         assert len(ids) == 50 and "ref-scale-001" in ids and "ref-text-1" in ids
         answer = httpx.post(f"{base}/responses", headers=headers, timeout=30, trust_env=False,
                             json={"model": "ref-scale-044", "input": "Reply with exactly: SCALE"})
