@@ -1,9 +1,9 @@
 """When the target stops answering mid-run, the rest of the run fails fast.
 
-A target that stalls after the reachability probe would otherwise cost every
-remaining case its full timeout (a hundred cases x 30 s). After K cases in a
-row got no HTTP answer at all, the remaining cases fail at once with one
-reason that says since when.
+A target that stalls (or drips its answers) after the reachability probe
+would otherwise cost every remaining case its full timeout (a hundred cases
+x 30 s). After K cases in a row got no complete answer in time, the remaining
+cases fail at once with one reason that says since when.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class TargetBreaker:
             if self.limit and len(self._silent) >= self.limit and self.reason is None:
                 since = f"after case {self._last_answered}" if self._last_answered else "from the first case on"
                 self.reason = (f"not sent: the target stopped answering {since} ({len(self._silent)} cases in a "
-                               f"row got no answer, the last {case_name}; --max-transport-failures "
+                               f"row got no complete answer in time, the last {case_name}; --max-transport-failures "
                                f"{self.limit})")
 
     @property

@@ -77,6 +77,12 @@ class Exchange:
     resent: int = 0  # times the request went out again after a kept-alive connection closed unanswered
     unanswered_on_reused: bool = False  # failed with no answer on a connection the pool had kept alive
     mislabelled: bool = False  # a stream whose body is SSE under another Content-Type (read as a stream anyway)
+    timed_out: bool = False  # the answer was not complete within the request timeout
+
+    @property
+    def answered(self) -> bool:
+        """A complete answer came in time (a too-large one counts: the target did answer)."""
+        return self.status is not None and not self.timed_out
     _json: Any = field(default=None, repr=False)
     _json_error: str | None = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
@@ -202,9 +208,10 @@ class Client:
                     self._http.stream(method, url, headers=headers, content=body) as response:
                 exchange.status = response.status_code
                 exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
-                exchange.body, exchange.error = _read_bounded(response, deadline, self.target)
+                exchange.body, exchange.error, exchange.timed_out = _read_bounded(response, deadline, self.target)
         except httpx.HTTPError as exc:
             exchange.error = transport_failure(exc, self.target, exchange.status, self.target.timeout)
+            exchange.timed_out = isinstance(exc, httpx.TimeoutException)
             exchange.unanswered_on_reused = _unanswered_on_reused(exc, exchange, opened)
         exchange.elapsed = time.monotonic() - started
         return exchange
@@ -229,7 +236,7 @@ class Client:
                 exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
                 is_sse = exchange.content_type.lower().startswith("text/event-stream")
                 if not (200 <= response.status_code < 300 and is_sse):
-                    exchange.body, exchange.error = _read_bounded(response, started + t.timeout, t)
+                    exchange.body, exchange.error, exchange.timed_out = _read_bounded(response, started + t.timeout, t)
                     if 200 <= response.status_code < 300 and exchange.error is None and looks_like_sse(exchange.body):
                         # Served under the wrong Content-Type, but a stream all the
                         # same: its events are checked rather than guessed at.
@@ -245,6 +252,7 @@ class Client:
                         idle_timeout=t.stream_idle_timeout, max_event_bytes=t.max_body_bytes)
         except httpx.HTTPError as exc:
             exchange.error = transport_failure(exc, t, exchange.status, min(t.timeout, t.stream_idle_timeout))
+            exchange.timed_out = isinstance(exc, httpx.TimeoutException)
             exchange.unanswered_on_reused = _unanswered_on_reused(exc, exchange, opened)
         exchange.elapsed = time.monotonic() - started
         return exchange
@@ -297,18 +305,19 @@ def transport_failure(exc: httpx.HTTPError, target: Target, status: int | None, 
     return f"HTTP transport failed ({type(exc).__name__}): {_reason(exc)}"
 
 
-def _read_bounded(response: httpx.Response, deadline: float, target: Target) -> tuple[bytes, str | None]:
+def _read_bounded(response: httpx.Response, deadline: float, target: Target) -> tuple[bytes, str | None, bool]:
+    """The body, a transport failure in words (or None), and whether time ran out."""
     chunks, size = [], 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > target.max_body_bytes:
             return b"".join(chunks), (f"the body exceeds {target.max_body_bytes} bytes "
-                                      "(--max-body-bytes); stopped reading")
+                                      "(--max-body-bytes); stopped reading"), False
         chunks.append(chunk)
         if time.monotonic() > deadline:
             return b"".join(chunks), (f"the body was still arriving after the request timeout of "
-                                      f"{target.timeout:g}s; stopped reading")
-    return b"".join(chunks), None
+                                      f"{target.timeout:g}s; stopped reading"), True
+    return b"".join(chunks), None, False
 
 
 def _query_value(value: Any) -> str:

@@ -256,12 +256,13 @@ class CaseItem(pytest.Item):
 
 
 def _answered(run: "CaseRun") -> bool | None:
-    """Whether the target gave any HTTP answer in this run (for the breaker);
-    None when nothing was sent (a template failure says nothing of the target)."""
+    """Whether the target gave a complete answer in time in this run (for the
+    breaker: a server that drips its answers is not answering either); None
+    when nothing was sent (a template failure says nothing of the target)."""
     exchanges = [s.exchange for s in run.steps if s.exchange is not None]
     if not exchanges:
         return None
-    return any(e.status is not None for e in exchanges)
+    return any(e.answered for e in exchanges)
 
 
 def _output_types(run: "CaseRun") -> list[str]:
