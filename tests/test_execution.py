@@ -164,7 +164,7 @@ def test_showlocals_never_prints_the_key(pytester):
     fails) is printed with every local of every frame under `-l`; the
     gateway even echoes the key in its answer."""
     write(pytester, ONE_CASE.replace("status: 200", "status: 200\n  output_text: PONG"))
-    patch_in_sandbox(pytester, "respcheck.items", "write_transcript", """
+    patch_in_sandbox(pytester, "respcheck.report.transcript", "write_transcript", """
         def replacement(directory, run, masker):
             raise OSError("disk full")
     """)
