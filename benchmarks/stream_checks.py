@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from respcheck.reference.request import parse_request  # noqa: E402
 from respcheck.reference.responses import build_response, resolve_model  # noqa: E402
 from respcheck.reference.streaming import iter_stream_frames  # noqa: E402
-from respcheck.sse import read_stream  # noqa: E402
+from respcheck.exchange.sse import read_stream  # noqa: E402
 from respcheck.stream import StreamChecker  # noqa: E402
 
 CHUNK = 64 * 1024

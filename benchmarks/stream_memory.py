@@ -1,6 +1,6 @@
 """Peak memory of the stream pass against hostile streams, many cases in a row.
 
-Each "case" reads a stream through the real reader (respcheck.sse.read_stream)
+Each "case" reads a stream through the real reader (respcheck.exchange.sse.read_stream)
 into a StreamChecker and keeps the finished checker, as a run keeps every
 case's result for its reports. Two hostile streams:
   endless   a valid text stream that never ends: stopped by --max-stream-bytes
@@ -23,7 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from respcheck.sse import read_stream  # noqa: E402
+from respcheck.exchange.sse import read_stream  # noqa: E402
 from respcheck.stream import StreamChecker  # noqa: E402
 
 SETTINGS = {"event_line": "required", "done_sentinel": "forbidden", "error_event_shape": "flat"}

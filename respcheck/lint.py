@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .case import CaseError, load_case_file
-from .catalogue import BUILTIN_CASES, build, is_case_file, yaml_files
-from .profile import ProfileError, load_profile
-from .profile_check import check_profile
-from .yamlfile import display_path
+from .model.case import CaseError, load_case_file
+from .model.catalogue import BUILTIN_CASES, build, is_case_file, yaml_files
+from .model.profile import ProfileError, load_profile
+from .model.profile_check import check_profile
+from .model.yamlfile import display_path
 
 DEFAULT_PATHS = ("cases", "suites/profiles")
 

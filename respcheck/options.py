@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from . import catalogue
+from .model import catalogue
 from .option_checks import (OptionError, not_negative, parse_headers, positive, readable_baseline,
                             writable_dir)
-from .profile import Profile, ProfileError, available_profiles, load_profile
-from .profile_check import check_profile
+from .model.profile import Profile, ProfileError, available_profiles, load_profile
+from .model.profile_check import check_profile
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024

@@ -17,15 +17,15 @@ import pytest
 
 from typing import TYPE_CHECKING
 
-from .items import BrokenCaseItem, CaseFile, CaseItem
+from .execution.items import BrokenCaseItem, CaseFile, CaseItem
 from .options import RunSettings, UsageError, add_options, resolve
 from .report.session import RunReport
-from .scheduler import CaseScheduler
+from .execution.scheduler import CaseScheduler
 
 # The target (httpx, the embedded gateway) is imported when cases are about
 # to run, not for `pytest tests` or `--collect-only`.
 if TYPE_CHECKING:
-    from .target import TargetSession
+    from .exchange.target import TargetSession
 
 SESSION = pytest.StashKey["TargetSession"]()
 SETTINGS = pytest.StashKey[RunSettings]()
@@ -52,8 +52,8 @@ def pytest_configure(config: pytest.Config) -> None:
     report = RunReport(config.option.report_dir, config.option.baseline, config.option.fail_on)
     config.stash[REPORT] = report
     config.pluginmanager.register(report, "respcheck-report")
-    if "respcheck.transport" in sys.modules:  # a run in this interpreter may have aborted it
-        sys.modules["respcheck.transport"].reset_abort()
+    if "respcheck.exchange.transport" in sys.modules:  # a run in this interpreter may have aborted it
+        sys.modules["respcheck.exchange.transport"].reset_abort()
     _terminate_as_interrupt()
 
 
@@ -103,7 +103,7 @@ def _has_cases(items) -> bool:
 
 
 def target_session(config: pytest.Config) -> "TargetSession":
-    from .target import TargetSession
+    from .exchange.target import TargetSession
 
     if SESSION not in config.stash:
         config.stash[SESSION] = TargetSession(_settings(config))
@@ -142,7 +142,7 @@ def scheduler(config: pytest.Config) -> CaseScheduler:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     if not config.option.discover or not _has_cases(items):
         return
-    from .onboarding import discover_items
+    from .execution.onboarding import discover_items
 
     try:
         items[:] = discover_items(items, target_session(config), config.option.discover_models, CaseItem)
@@ -194,7 +194,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config.stash[PYTEST_SESSION] = session
     if not _is_xdist_controller(config) or not _selects_cases(config):
         return
-    from .target import Unreachable
+    from .exchange.target import Unreachable
 
     settings = _settings(config)
     if settings.base_url is None or settings.replay_dir:
@@ -225,7 +225,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     if not _has_cases(session.items):
         return
-    from .target import Unreachable
+    from .exchange.target import Unreachable
 
     config.stash[ITEMS] = list(session.items)
     if getattr(config.option, "numprocesses", None) in (None, 0):
@@ -270,8 +270,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if SCHEDULER in config.stash:
         config.stash[SCHEDULER].cancel()  # -x, Ctrl-C, SIGTERM: what has not started never will
-    if exitstatus == pytest.ExitCode.INTERRUPTED and "respcheck.transport" in sys.modules:
-        sys.modules["respcheck.transport"].abort_all()  # and what is in flight ends now, not at its timeout
+    if exitstatus == pytest.ExitCode.INTERRUPTED and "respcheck.exchange.transport" in sys.modules:
+        sys.modules["respcheck.exchange.transport"].abort_all()  # and what is in flight ends now, not at its timeout
     if config.stash.get(BROKEN, None):
         _fail_collect_only(session, config.stash[BROKEN])
     report = config.stash.get(REPORT, None)

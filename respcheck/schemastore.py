@@ -38,7 +38,7 @@ from referencing.jsonschema import DRAFT202012
 SCHEMA_BASE = "https://respcheck.dev/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _INLINE_ID = SCHEMA_BASE + "_inline.json"  # base URI given to case-file fragments
-_IDENT = re.compile(r"^[A-Za-z_][\w\-]*$")  # keys respcheck.jsonpath reads in dotted form
+_IDENT = re.compile(r"^[A-Za-z_][\w\-]*$")  # keys respcheck.model.jsonpath reads in dotted form
 _SHORT = 60
 
 
@@ -267,7 +267,7 @@ def iter_refs(node: Any, path: tuple = ()) -> Iterator[tuple[str, str]]:
 
 
 def render_path(parts) -> str:
-    """jsonschema's deque path → '$.output[0]["odd key"]' (respcheck.jsonpath syntax)."""
+    """jsonschema's deque path → '$.output[0]["odd key"]' (respcheck.model.jsonpath syntax)."""
     out = "$"
     for part in parts:
         if isinstance(part, int):

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from respcheck.client import Exchange
-from respcheck.jsonpath import MISSING, PathSyntaxError, get, parse
-from respcheck.matchers import mismatch
+from respcheck.exchange.client import Exchange
+from respcheck.model.jsonpath import MISSING, PathSyntaxError, get, parse
+from respcheck.model.matchers import mismatch
 from respcheck.report.curl import curl_command
 from respcheck.report.secrets import Masker
-from respcheck.templating import TemplateError, render
-from respcheck.yamlfile import YamlFileError, load_documents
+from respcheck.model.templating import TemplateError, render
+from respcheck.model.yamlfile import YamlFileError, load_documents
 
 
 @pytest.mark.parametrize("spec,value", [

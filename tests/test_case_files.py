@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from respcheck.case import CaseError, load_case_file
-from respcheck.matchers import mismatch, problems
-from respcheck.yamlfile import YamlFileError, load_documents
+from respcheck.model.case import CaseError, load_case_file
+from respcheck.model.matchers import mismatch, problems
+from respcheck.model.yamlfile import YamlFileError, load_documents
 
 HEAD = """\
 id: demo.x

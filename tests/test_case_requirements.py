@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from respcheck.case import load_case_file
+from respcheck.model.case import load_case_file
 
 REPO = Path(__file__).resolve().parent.parent
 LOGPROBS_INCLUDE = "message.output_text.logprobs"

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from schema_helpers import assert_fast_path_agrees, mutate
 
-from respcheck import jsonpath
+from respcheck.model import jsonpath
 from respcheck.schemastore import SCHEMA_BASE, SchemaIssue, SchemaStore, iter_refs
 
 auriko = pytest.importorskip("auriko")

@@ -122,7 +122,7 @@ def test_lint_prints_one_line_per_broken_file_and_exits_1(tmp_path, monkeypatch,
     assert lines == [
         "cases/a/regex.yaml:5 (case demo.re): expect.output_text: `matches` regex '(x' does not compile: "
         "missing ), unterminated subpattern at position 0",
-        "cases/a/yaml.yaml:3: invalid YAML: expected ',' or ']', but got '<stream end>'",
+        "cases/a/yaml.yaml:3: invalid YAML: did not find expected ',' or ']'",
         "cases/b/dup.yaml:1 (case demo.ok): case id 'demo.ok' is already used at cases/a/good.yaml:1",
         "suites/profiles/key.yaml:4: does not follow profile.schema.json: $.setings: unknown key 'setings' "
         "(did you mean 'settings'?)",

@@ -145,7 +145,7 @@ def patch_in_sandbox(pytester: pytest.Pytester, module: str, name: str, body: st
 
 def test_a_bug_inside_the_suite_is_one_internal_failure_not_a_traceback(pytester):
     write(pytester, ONE_CASE)
-    patch_in_sandbox(pytester, "respcheck.runner", "run_checks", """
+    patch_in_sandbox(pytester, "respcheck.execution.runner", "run_checks", """
         def replacement(*args, **kwargs):
             raise RuntimeError("boom in a check\\nsecond line")
     """)
@@ -178,7 +178,7 @@ def test_showlocals_never_prints_the_key(pytester):
 
 
 def test_headers_and_target_never_show_the_key_in_a_repr():
-    from respcheck.client import Client, SentHeaders, Target
+    from respcheck.exchange.client import Client, SentHeaders, Target
 
     client = Client(Target(base_url="http://127.0.0.1:9/v1", api_key=SECRET,
                            headers=SentHeaders({"X-Api-Key": SECRET, "X-Trace": "t-1"})))
@@ -195,8 +195,8 @@ def test_headers_and_target_never_show_the_key_in_a_repr():
 def test_chat_usage_is_not_required_of_a_stream_that_did_not_ask_for_it():
     from respcheck.checks.chat import check_chat_usage
     from respcheck.checks.context import CheckContext
-    from respcheck.client import Exchange
-    from respcheck.profile import load_profile
+    from respcheck.exchange.client import Exchange
+    from respcheck.model.profile import load_profile
 
     profile = load_profile("reference")
     profile.settings = {**profile.settings, "chat_usage_chunk": "on_request"}
@@ -281,7 +281,7 @@ def test_a_failure_from_the_case_file_still_names_the_case_file(pytester):
 
 
 def test_a_chat_stream_error_of_a_type_the_profile_accepts_is_no_malformation():
-    from respcheck.sse import Frame, StreamEnd
+    from respcheck.exchange.sse import Frame, StreamEnd
     from respcheck.stream.chat import ChatStreamChecker
 
     frame = Frame(0, None, json.dumps({"error": {"message": "upstream overloaded", "type": "server_error",

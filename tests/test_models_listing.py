@@ -9,8 +9,8 @@ import json
 
 from respcheck.checks import CheckContext
 from respcheck.checks.models import check_listings
-from respcheck.client import Exchange
-from respcheck.profile import load_profile
+from respcheck.exchange.client import Exchange
+from respcheck.model.profile import load_profile
 
 DIRECTORY = {"models": {
     "chatty": {"providers": [{"provider": "a", "supported_endpoints": ["chat_completions", "responses"]}]},

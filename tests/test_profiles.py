@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from respcheck.catalogue import BUILTIN_CASES, build
+from respcheck.model.catalogue import BUILTIN_CASES, build
 from respcheck.checks import CheckContext
 from respcheck.checks.envelope import check_error_envelope
-from respcheck.client import Exchange
-from respcheck.profile import ProfileError, available_profiles, load_profile
-from respcheck.profile_check import check_profile
+from respcheck.exchange.client import Exchange
+from respcheck.model.profile import ProfileError, available_profiles, load_profile
+from respcheck.model.profile_check import check_profile
 
 from scripted_server import ScriptedServer
 

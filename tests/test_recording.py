@@ -25,7 +25,7 @@ from respcheck.recording import (
     write_index,
 )
 from respcheck.reference import DEFAULT_API_KEY, ReferenceServer
-from respcheck.transport import bounded_transport
+from respcheck.exchange.transport import bounded_transport
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 LONG = "Reply with exactly: " + " ".join(f"word{i}" for i in range(1500))
@@ -383,7 +383,7 @@ def test_wrap_client_transport_and_clear_recording(tmp_path):
 
 def test_the_respcheck_client_runs_unchanged_over_record_and_replay(tmp_path):
     """Client.send / send_stream over the wrapped transport: the same exchange, frames and verdict."""
-    from respcheck.client import Client, Target
+    from respcheck.exchange.client import Client, Target
 
     def run(base_url, transport):
         client = Client(Target(base_url=base_url, api_key=DEFAULT_API_KEY, timeout=10))

@@ -23,7 +23,7 @@ from respcheck.recording.bodymask import mask_recorded_body
 from respcheck.report.excerpt import body_text, frame_data, frame_view
 from respcheck.report.printable import json_text, one_line, printable, shell_quote
 from respcheck.report.secrets import Masker, _base64_cores
-from respcheck.sse import Frame
+from respcheck.exchange.sse import Frame
 from test_reports import CASE, all_report_bytes, results
 
 KEY = "sk-echo/secret-0123456789abcdef"

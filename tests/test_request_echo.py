@@ -11,8 +11,8 @@ import pytest
 
 from respcheck.checks import RULES, CheckContext
 from respcheck.checks.echo import ECHOED, check_request_echo
-from respcheck.client import Exchange
-from respcheck.profile import load_profile
+from respcheck.exchange.client import Exchange
+from respcheck.model.profile import load_profile
 
 WEATHER = {"type": "function", "name": "get_weather", "parameters": {
     "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from schema_helpers import USAGE, assert_fast_path_agrees, mutate, typical_response
 
-from respcheck import jsonpath
+from respcheck.model import jsonpath
 from respcheck.schemastore import SCHEMA_BASE, SchemaIssue, SchemaStore, default_store, iter_refs
 
 auriko = pytest.importorskip("auriko")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from suite_runs import run_suite
 
-from respcheck.case import load_case_file
+from respcheck.model.case import load_case_file
 from respcheck.reference import ReferenceServer
 from respcheck.reference.faults import validate_faults
 

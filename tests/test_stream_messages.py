@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from respcheck.schemastore import default_store
-from respcheck.sse import Frame, StreamEnd, looks_like_sse, read_body, read_stream
+from respcheck.exchange.sse import Frame, StreamEnd, looks_like_sse, read_body, read_stream
 from respcheck.stream import SequenceMatcher, StreamChecker
 from respcheck.stream.chat import ChatStreamChecker
 from respcheck.stream.findings import shape

@@ -9,7 +9,7 @@ import json
 import httpx
 import pytest
 
-from respcheck.sse import Frame, read_stream
+from respcheck.exchange.sse import Frame, read_stream
 from respcheck.stream import PatternError, SequenceMatcher, StreamChecker
 
 SETTINGS = {"event_line": "required", "done_sentinel": "forbidden", "error_event_shape": "flat",
@@ -88,7 +88,7 @@ def check(events, settings=SETTINGS, sequence=None, names=True):
     checker = StreamChecker(settings, sequence)
     for frame in frames:
         checker.feed(frame)
-    from respcheck.sse import StreamEnd
+    from respcheck.exchange.sse import StreamEnd
     return checker.finish(StreamEnd(reason)), checker
 
 

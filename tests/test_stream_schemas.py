@@ -15,7 +15,7 @@ import typing
 import pytest
 from schema_helpers import assert_fast_path_agrees, mutate, typical_response
 
-from respcheck import jsonpath
+from respcheck.model import jsonpath
 from respcheck.schemastore import SchemaStore
 
 auriko = pytest.importorskip("auriko")

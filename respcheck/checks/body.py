@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..failures import Failure
-from ..jsonpath import MISSING, get
-from ..matchers import describe, mismatch
+from ..model.jsonpath import MISSING, get
+from ..model.matchers import describe, mismatch
 from ..schemastore import default_store
 from .context import CheckContext
 

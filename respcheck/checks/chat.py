@@ -4,7 +4,7 @@ its schema, usage arithmetic, and tool calls held to the request's tools."""
 from __future__ import annotations
 
 
-from .. import jsonstrict
+from ..exchange import jsonstrict
 from ..failures import Failure
 from ..schemastore import default_store
 from .context import CheckContext

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..client import Exchange
+from ..exchange.client import Exchange
 from ..failures import Failure
-from ..jsonpath import MISSING
-from ..profile import Profile
+from ..model.jsonpath import MISSING
+from ..model.profile import Profile
 
 
 @dataclass

@@ -4,8 +4,8 @@ type/code/param a case expects."""
 from __future__ import annotations
 
 from ..failures import Failure
-from ..jsonpath import MISSING
-from ..matchers import mismatch
+from ..model.jsonpath import MISSING
+from ..model.matchers import mismatch
 from ..schemastore import default_store
 from .context import CheckContext
 

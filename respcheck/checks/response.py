@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..failures import Failure
-from ..jsonpath import MISSING
+from ..model.jsonpath import MISSING
 from ..schemastore import default_store
 from .context import CheckContext
 

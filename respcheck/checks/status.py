@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..failures import Failure
-from ..matchers import mismatch
-from ..jsonpath import MISSING
+from ..model.matchers import mismatch
+from ..model.jsonpath import MISSING
 from .context import CheckContext
 
 

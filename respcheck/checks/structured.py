@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 
-from .. import jsonstrict
+from ..exchange import jsonstrict
 from ..failures import Failure
 from ..schemastore import default_store
 from .body import output_text

@@ -10,7 +10,7 @@ the case says.
 from __future__ import annotations
 
 
-from .. import jsonstrict
+from ..exchange import jsonstrict
 from ..failures import Failure
 from ..schemastore import default_store
 from .context import CheckContext

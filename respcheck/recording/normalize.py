@@ -25,7 +25,7 @@ _RESPONSE_SECRET_HEADERS = {"set-cookie"}
 
 def default_variables() -> dict[str, str]:
     """Per-run values the suite puts into request bodies: the run id."""
-    from .. import casedata
+    from ..model import casedata
 
     return {"run_id": casedata.RUN_ID}
 

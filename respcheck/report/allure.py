@@ -5,7 +5,7 @@ the response or SSE transcript, the event table and the curl line attached."""
 
 from __future__ import annotations
 
-from ..runner import CaseRun
+from ..execution.runner import CaseRun
 from .curl import curl_command
 from .excerpt import body_text, frame_summary, frame_view, omitted_marker
 from .printable import one_line, printable

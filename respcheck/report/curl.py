@@ -4,7 +4,7 @@ the same bytes to the shell)."""
 
 from __future__ import annotations
 
-from ..client import Exchange
+from ..exchange.client import Exchange
 from .printable import shell_quote
 from .secrets import Masker
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..case import display_path
-from ..runner import CaseRun
+from ..model.case import display_path
+from ..execution.runner import CaseRun
 from .curl import curl_command
 from .excerpt import frame_summary, received_count
 from .printable import one_line, printable

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..runner import CaseRun
+from ..execution.runner import CaseRun
 from .curl import curl_command
 from .excerpt import (BODY_HEAD, BODY_TAIL, FRAME_DATA, FRAMES_HEAD, FRAMES_TAIL, body_text, frame_data, frame_view,
                       omitted_marker)

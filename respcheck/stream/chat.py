@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..failures import Failure
-from ..jsonstrict import JsonError, loads
+from ..exchange.jsonstrict import JsonError, loads
 from ..schemastore import default_store
-from ..sse import Frame, StreamEnd
+from ..exchange.sse import Frame, StreamEnd
 from .findings import Findings
 from .framelog import FrameLog
 from .items import Pieces

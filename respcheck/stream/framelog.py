@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import replace
 from typing import Iterator
 
-from ..sse import Frame
+from ..exchange.sse import Frame
 
 HEAD_BYTES = 64 * 1024  # the opening frames kept
 TAIL_BYTES = 64 * 1024  # the closing frames kept

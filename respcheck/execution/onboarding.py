@@ -4,8 +4,8 @@ item per (onboarding case, directory model), and name a broken claim."""
 from __future__ import annotations
 
 from .discover import DiscoveryError, Planned, claim_rule, plan, read_directory
-from .failures import Failure
-from .options import UsageError
+from ..failures import Failure
+from ..options import UsageError
 from .runner import CaseRun
 
 ONBOARDING_TAG = "onboarding"

@@ -7,10 +7,10 @@ import httpx
 
 from .breaker import TargetBreaker
 from .client import Client, SentHeaders, Target
-from .recording import wrap_client_transport
+from ..recording import wrap_client_transport
 from .transport import bounded_transport, total_deadline
-from .options import RunSettings, UsageError
-from .report.secrets import Masker, secret_header_values
+from ..options import RunSettings, UsageError
+from ..report.secrets import Masker, secret_header_values
 
 
 class Unreachable(Exception):
@@ -39,8 +39,8 @@ class TargetSession:
         if self.replaying:
             base_url = base_url or "http://replay.invalid/v1"  # host and port do not matter to a replay
         elif base_url is None:
-            from .reference import ReferenceServer
-            from .reference.faults import validate_faults
+            from ..reference import ReferenceServer
+            from ..reference.faults import validate_faults
 
             try:
                 faults = validate_faults(self.settings.faults)

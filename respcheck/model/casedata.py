@@ -19,7 +19,7 @@ def long_prompt() -> str:
 
 @lru_cache(maxsize=4)
 def png_data_url(width: int, height: int, rgb: tuple[int, int, int]) -> str:
-    from .reference.assets import png  # the same generator the reference gateway serves from
+    from ..reference.assets import png  # the same generator the reference gateway serves from
 
     return "data:image/png;base64," + base64.b64encode(png(width, height, rgb)).decode("ascii")
 

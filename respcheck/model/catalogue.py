@@ -11,7 +11,7 @@ from typing import Iterable
 
 from .case import Case, CaseError, load_case_file
 
-BUILTIN_CASES = Path(__file__).resolve().parent.parent / "cases"
+BUILTIN_CASES = Path(__file__).resolve().parents[2] / "cases"
 _CACHE: dict[tuple, list[Case]] = {}  # (path, mtime, size) -> cases: one load per file per process
 
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from . import casedata
-from .case import Case, Step, display_path
-from .checks import CheckContext, run_checks
-from .client import Client, Exchange
-from .failures import Failure
-from .jsonpath import MISSING, get
-from .profile import Decision, Profile
-from .matchers import mismatch
-from .stream import StreamChecker
-from .stream.chat import ChatStreamChecker
-from .templating import TemplateError, render
+from ..model import casedata
+from ..model.case import Case, Step, display_path
+from ..checks import CheckContext, run_checks
+from ..exchange.client import Client, Exchange
+from ..failures import Failure
+from ..model.jsonpath import MISSING, get
+from ..model.profile import Decision, Profile
+from ..model.matchers import mismatch
+from ..stream import StreamChecker
+from ..stream.chat import ChatStreamChecker
+from ..model.templating import TemplateError, render
 
 
 @dataclass

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 
 from . import jsonstrict
-from .jsonpath import MISSING
-from .concurrency import limiter
+from ..model.jsonpath import MISSING
+from .slots import limiter
 from .sse import looks_like_sse, read_body, read_stream
 from .transport import bounded_transport, connections_opened, total_deadline
 

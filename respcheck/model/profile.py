@@ -12,10 +12,10 @@ from typing import Any
 
 from .expect_check import expect_problems
 from .schema_hints import first_problem, render_path
-from .schemastore import default_store
+from ..schemastore import default_store
 from .yamlfile import Document, YamlFileError, load_documents, display_path
 
-PROFILE_DIR = Path(__file__).resolve().parent.parent / "suites" / "profiles"
+PROFILE_DIR = Path(__file__).resolve().parents[2] / "suites" / "profiles"
 
 DEFAULT_SETTINGS = {
     "request_id_header": None,

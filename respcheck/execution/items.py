@@ -18,15 +18,15 @@ import pytest
 
 from typing import TYPE_CHECKING
 
-from .case import Case, CaseError, load_case_file
-from .failures import Failure
+from ..model.case import Case, CaseError, load_case_file
+from ..failures import Failure
 
 # What only a run needs (the HTTP client, the checks, the reports) is imported
 # when a case runs: `pytest --collect-only` and a lint stay quick.
 if TYPE_CHECKING:
     from .discover import Planned
     from .runner import CaseRun
-    from .target import TargetSession
+    from ..exchange.target import TargetSession
 
 # Rules a retry may cure: the model's wording. Never schema, order or status.
 SEMANTIC_RULES = frozenset({"output.text"})
@@ -34,7 +34,7 @@ SEMANTIC_RULES = frozenset({"output.text"})
 
 class CaseFile(pytest.File):
     def collect(self):
-        from .plugin import SEEN_IDS
+        from ..plugin import SEEN_IDS
 
         try:
             cases = load_case_file(self.path)
@@ -112,7 +112,7 @@ class CaseItem(pytest.Item):
 
     @property
     def session_target(self) -> "TargetSession":
-        from .plugin import target_session
+        from ..plugin import target_session
 
         return target_session(self.config)
 
@@ -201,8 +201,8 @@ class CaseItem(pytest.Item):
             retries += 1
 
     def runtest(self) -> None:
-        from .plugin import scheduler
-        from .report.allure import attach_to_allure
+        from ..plugin import scheduler
+        from ..report.allure import attach_to_allure
 
         session = self.session_target
         executed = scheduler(self.config).result(self)
@@ -214,7 +214,7 @@ class CaseItem(pytest.Item):
 
     def _record(self, run: "CaseRun", session: "TargetSession", retries: int) -> None:
         """What reports need, as user properties: they travel from xdist workers."""
-        from .report.transcript import write_transcript
+        from ..report.transcript import write_transcript
 
         props = self.user_properties
         statuses = [str(s.exchange.status) for s in run.steps if s.exchange and s.exchange.status]
@@ -245,7 +245,7 @@ class CaseItem(pytest.Item):
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CaseFailed):
-            from .report.text import render_failure
+            from ..report.text import render_failure
 
             return render_failure(excinfo.value.run, self.session_target.masker,
                                   verbose=self.config.option.verbose > 0)

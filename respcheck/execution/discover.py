@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .case import Case
-from .client import Client
+from ..model.case import Case
+from ..exchange.client import Client
 
 # Capability a case requires -> the directory's capability flag that promises it.
 CLAIMS = {

@@ -19,8 +19,8 @@ from jsonschema.exceptions import SchemaError
 from .expect_check import expect_problems
 from .jsonpath import PathSyntaxError, parse as parse_path
 from .schema_hints import first_problem, render_path
-from .schemastore import default_store
-from .stream.pattern import PatternError, check_pattern
+from ..schemastore import default_store
+from ..stream.pattern import PatternError, check_pattern
 from .templating import TemplateError, render
 from .yamlfile import Document, YamlFileError, display_path, load_documents
 
