@@ -295,3 +295,27 @@ def test_a_chat_stream_error_of_a_type_the_profile_accepts_is_no_malformation():
 
     assert "chat.stream.error" in rules({})  # server_error is none of the six canonical types
     assert "chat.stream.error" not in rules({"accept_error_types": ("server_error",)})
+
+
+def test_under_xdist_the_banner_shows_and_an_unreachable_target_is_one_line(pytester):
+    """With -n the workers' output is not shown: the controller announces the
+    target and probes it once, and a dead target stops the run in one line
+    instead of crashing every worker."""
+    import socket
+
+    write(pytester, ONE_CASE)
+    with ScriptedServer([(200, {}, response_body("PONG"))]) as server:
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--base-url", server.base_url,
+                                               "--profile", str(pytester.path / "scripted.yaml"), "--report-dir", "")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["respcheck: profile scripted, target http://127.0.0.1:*/v1, concurrency 1",
+                                 "respcheck: no API key given (--api-key, $RESPCHECK_API_KEY)*"])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--base-url", dead, "--profile",
+                                           str(pytester.path / "scripted.yaml"), "--report-dir", "")
+    out = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert "crashed" not in out and "Traceback" not in out and "INTERNALERROR" not in out
+    assert f"respcheck: cannot reach the target at {dead}" in out

@@ -235,3 +235,21 @@ def test_a_kept_alive_connection_closed_after_an_error_is_not_blamed_on_the_next
     assert "hostile.echo_1" in result.stdout.str().split("short test summary")[1].split("passed")[0]
     assert "transport" not in failed_rules(result.stdout.str())
     assert_clean_output(run)
+
+
+@pytest.mark.parametrize("mode", ["stall", "drip", "drip_stream_headers", "huge", "cut", "deep_json",
+                                  "endless_stream", "big_event"])
+def test_hostile_answers_under_concurrency_fail_each_case_alike(pytester, mode):
+    """Four cases at once against one hostile server: every case fails with the
+    reason a sequential run gives, in about the time one case takes."""
+    stream = mode in ("drip_stream_headers", "endless_stream", "big_event")
+    limits = ("--max-stream-bytes", "2000000", "--max-body-bytes", "1000000")
+    run = run_against(pytester, mode, "--concurrency", "4", *limits, case=cases(4, stream=stream))
+    result = run.result
+    result.assert_outcomes(failed=4)
+    rules = [set(re.findall(r"^  ✗ \[([a-z_.]+)\]", text, flags=re.M))
+             for text in (r.longreprtext for r in result.reprec.getreports("pytest_runtest_logreport")
+                          if r.when == "call")]
+    assert len(rules) == 4 and all(r == rules[0] for r in rules), rules
+    assert run.seconds < TIMEOUT + SLACK, f"{mode}: the run took {run.seconds:.2f}s"
+    assert_clean_output(run)
