@@ -11,6 +11,7 @@ pytest's thread, in collection order.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +98,7 @@ class Plan:
 class Executed:
     run: "CaseRun"
     retries: int
+    seconds: float = 0.0  # the case's own time (under --concurrency, pytest's duration is the wait for it)
 
 
 class CaseItem(pytest.Item):
@@ -159,6 +161,12 @@ class CaseItem(pytest.Item):
         """Run the case (with --retries); no pytest state is touched, so this
         may run on a scheduler thread. Never raises: a bug of the suite's own
         becomes one `internal` failure instead of a traceback."""
+        started = time.monotonic()
+        executed = self._guarded()
+        executed.seconds = time.monotonic() - started
+        return executed
+
+    def _guarded(self) -> Executed:
         from .runner import CaseRun
 
         session = self.session_target
@@ -207,6 +215,7 @@ class CaseItem(pytest.Item):
         session = self.session_target
         executed = scheduler(self.config).result(self)
         run = executed.run
+        self.user_properties.append(("case_seconds", f"{executed.seconds:.6f}"))
         self._record(run, session, executed.retries)
         attach_to_allure(self, run, session.masker, session.settings.profile.name)
         if run.failures:

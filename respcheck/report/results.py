@@ -29,7 +29,10 @@ class ResultsCollector:
             "id": props.get("case_id"), "name": name, "area": props.get("area"), "feature": props.get("feature"),
             "model": None, "endpoint": None, "outcome": None, "flaky": False, "retries": 0, "duration": 0.0,
             "failures": [], "skip_reason": None, "transcript": None, "rejected": False})
-        record["duration"] = round(record["duration"] + (report.duration or 0.0), 6)
+        duration = report.duration or 0.0
+        if report.when == "call" and props.get("case_seconds"):
+            duration = float(props["case_seconds"])  # the case's own time, not the wait for its turn
+        record["duration"] = round(record["duration"] + duration, 6)
         for key in ("model", "endpoint", "transcript"):
             if props.get(key):
                 record[key] = props[key]
