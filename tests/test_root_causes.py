@@ -118,3 +118,15 @@ def test_a_stream_wide_defect_is_the_expected_few_root_causes(pytester):
     # A missing sequence_number is named by its own rule only, in one shape whether one event or many lack it.
     assert [(c["rule"], c["cases"]) for c in causes] == [("stream.sequence_number", len(failing))]
     assert "sequence_number is missing" in causes[0]["message"]
+
+
+def test_the_status_is_kept_apart_only_where_it_is_the_finding():
+    def case(name, rule, message):
+        return {"name": name, "id": name, "outcome": "failed", "failures": [{"rule": rule, "message": message,
+                                                                             "path": ""}]}
+
+    doc = {"cases": [case("a", "status", "expected HTTP 200, got 500"), case("b", "status", "expected HTTP 200, got 404"),
+                     case("c", "error.envelope", "HTTP 400 without a JSON error envelope: the body is empty"),
+                     case("d", "error.envelope", "HTTP 503 without a JSON error envelope: the body is empty")]}
+    causes = {(c["rule"], c["cases"]) for c in root_causes(doc)}
+    assert causes == {("status", 1), ("error.envelope", 2)} and len(root_causes(doc)) == 3

@@ -34,7 +34,7 @@ NUMBER, VALUE, ID = "N", "'…'", "<id>"
 MESSAGE_LIMIT = 300
 
 
-def normalize(message: str) -> str:
+def normalize(message: str, keep_status: bool = True) -> str:
     """The message's shape: what two occurrences of the same defect have in common."""
     text = _SPACES.sub(" ", str(message)).strip()
     # Ids first: a quoted id is then a quoted value, folded like any other.
@@ -43,7 +43,8 @@ def normalize(message: str) -> str:
     text = _HEX.sub(ID, text)
     text = _QUOTED.sub(_fold_quoted, text)
     text = _EVENT_PLACE.sub("event #N", text)
-    statuses = {m.start(group) for m in _STATUS.finditer(text) for group in (1, 2) if m.group(group)}
+    statuses = {m.start(group) for m in _STATUS.finditer(text) for group in (1, 2) if m.group(group)} \
+        if keep_status else set()
     text = _NUMBER.sub(lambda m: m.group(0) if m.start() in statuses else NUMBER, text)
     text = _one_event_form(text)
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
@@ -75,7 +76,9 @@ def _shape(failure: dict) -> str | None:
         return None
     path = failure.get("path")
     where = _INDEX.sub("[N]", str(path)) + ": " if path else ""
-    return normalize(where + message)
+    # Which status came back is the finding of the status rule; elsewhere it is
+    # incidental ("HTTP 404 without a JSON error envelope" is the 400's defect too).
+    return normalize(where + message, keep_status=failure.get("rule") == "status")
 
 
 def _raw(failure: dict) -> str:
