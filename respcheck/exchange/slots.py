@@ -4,7 +4,9 @@ one of N lock files (flock) in a folder shared by the run's workers."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import time
 from contextlib import contextmanager, nullcontext
@@ -27,6 +29,7 @@ class Slots:
     def hold(self) -> Iterator[None]:
         while True:
             for index in range(self.count):
+                self.folder.mkdir(parents=True, exist_ok=True)  # a worker that ended first may have removed it
                 handle = open(self.folder / f"{index}.lock", "a+")
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -43,9 +46,11 @@ class Slots:
 
 
 def limiter(count: int | None):
-    """A context-manager factory: a real limit only in an xdist run (one
-    process is never more than one request in flight)."""
+    """A context-manager factory: a real limit only in an xdist run (within
+    one process the scheduler runs at most N cases, so N requests, at once)."""
     run_key = os.environ.get("PYTEST_XDIST_TESTRUNUID")
     if not count or not run_key or fcntl is None:
         return nullcontext
-    return Slots(count, run_key).hold
+    slots = Slots(count, run_key)
+    atexit.register(shutil.rmtree, slots.folder, ignore_errors=True)  # no lock folders left in /tmp
+    return slots.hold
