@@ -6,19 +6,13 @@ GET /v1/models is an empty list."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from local_server import LocalServer, QuietHandler, response_body
 
 
 def response_json(text: str, **extra) -> dict:
     """A valid non-stream Response whose output text is `text`."""
-    body = {"id": "resp_raw", "object": "response", "created_at": 1, "status": "completed", "model": "m",
-            "output": [{"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
-                        "content": [{"type": "output_text", "text": text, "annotations": []}]}],
-            "usage": {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}, "error": None,
-            "incomplete_details": None}
-    body.update(extra)
-    return body
+    return response_body(text, **{"id": "resp_raw", **extra})
 
 
 def sse(events: list[tuple[str, str]]) -> bytes:
@@ -26,27 +20,12 @@ def sse(events: list[tuple[str, str]]) -> bytes:
     return b"".join(f"event: {name}\ndata: {data}\n\n".encode() for name, data in events)
 
 
-class RawServer:
+class RawServer(LocalServer):
     def __init__(self, body: bytes, headers: dict | None = None, status: int = 200, stream_body: bytes | None = None):
         self.body, self.headers, self.status, self.stream_body = body, dict(headers or {}), status, stream_body
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output clean
-                pass
-
-            def _send(self, status: int, headers: dict, data: bytes) -> None:
-                self.send_response(status)
-                headers = {"Content-Type": "application/json", **headers}
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                self._send(200, {}, json.dumps({"object": "list", "data": []}).encode())
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 request = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 try:
@@ -54,21 +33,8 @@ class RawServer:
                 except (ValueError, AttributeError):
                     streamed = False
                 if streamed and outer.stream_body is not None:
-                    self._send(200, {"Content-Type": "text/event-stream"}, outer.stream_body)
+                    self.send_bytes(200, {"Content-Type": "text/event-stream"}, outer.stream_body)
                 else:
-                    self._send(outer.status, outer.headers, outer.body)
+                    self.send_bytes(outer.status, outer.headers, outer.body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)

@@ -11,9 +11,8 @@ import json
 import textwrap
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
+from local_server import LocalServer, QuietHandler
 from scripted_server import ScriptedServer, response_body
 
 PROFILE = """
@@ -52,7 +51,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
                                         "--report-dir", str(pytester.path / "reports"), *args)
 
 
-class SlowServer:
+class SlowServer(LocalServer):
     """Answers every POST with a valid Response after `delay` seconds and
     counts how many requests were in flight at once."""
 
@@ -64,20 +63,7 @@ class SlowServer:
         outer = self
         body = json.dumps(response_body(text)).encode()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _send(self, data: bytes) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                self._send(b'{"object": "list", "data": []}')
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with outer.lock:
@@ -87,24 +73,9 @@ class SlowServer:
                 time.sleep(delay)
                 with outer.lock:
                     outer.in_flight -= 1
-                self._send(body)
+                self.send_bytes(200, {}, body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        super().__init__(Handler)
 
 
 def outcomes(result: pytest.RunResult) -> list[tuple[str, str]]:
