@@ -122,7 +122,7 @@ def _comparable(document: dict) -> list[dict]:
 def test_a_concurrent_run_reads_exactly_like_a_sequential_one(pytester, repo):
     """The suite's own cases against the embedded gateway, with one fault on
     so that failures (and their transcripts) are compared too."""
-    runs = {}
+    runs, texts = {}, {}
     for n in ("1", "8"):
         report_dir = pytester.path / f"reports-{n}"
         result = pytester.runpytest_inprocess(
@@ -135,7 +135,12 @@ def test_a_concurrent_run_reads_exactly_like_a_sequential_one(pytester, repo):
         failures_section = text[text.index("= FAILURES ="):text.index("generated xml file")]
         runs[n] = (outcomes(result), _comparable(document), document["counts"], transcripts,
                    _scrub(failures_section))
-    assert runs["1"][0] == runs["8"][0]  # the same items, in the same order, with the same outcomes
+        texts[n] = {r.nodeid: r.longreprtext for r in result.reprec.getreports("pytest_runtest_logreport")
+                    if r.when == "call"}
+    differ = [a[0] for a, b in zip(runs["1"][0], runs["8"][0]) if a != b]
+    # the same items, in the same order, with the same outcomes (else: what each run said of them)
+    assert runs["1"][0] == runs["8"][0], {node: (texts["1"].get(node, "")[:1500], texts["8"].get(node, "")[:1500])
+                                          for node in differ}
     assert runs["1"][1] == runs["8"][1]  # results.json case by case
     assert runs["1"][2] == runs["8"][2]
     assert runs["1"][3] == runs["8"][3] and runs["1"][3]  # the same transcripts
