@@ -168,6 +168,13 @@ def test_silent_probe_stops_the_run_early(pytester):
     assert_clean_output(run)
 
 
+def report_lines(result: pytest.RunResult) -> list[str]:
+    """The failure reports, without pytest's short summary (which repeats them in full when CI is set)."""
+    lines = result.stdout.lines
+    ends = [n for n, line in enumerate(lines) if "short test summary info" in line]
+    return lines[:ends[0]] if ends else lines
+
+
 def cases(count: int, stream: bool = False) -> str:
     """`count` copies of the echo case (ids hostile.echo_1 ...), as one list."""
     one = textwrap.dedent(CASE).strip().replace("input: \"Reply", "stream: %s, input: \"Reply" % str(stream).lower())
@@ -183,7 +190,7 @@ def cases(count: int, stream: bool = False) -> str:
 def test_json_a_strict_peer_would_refuse_fails_body_json_in_one_line(pytester, mode, reason):
     run = run_against(pytester, mode)
     run.result.assert_outcomes(failed=1)
-    lines = [line for line in run.result.stdout.lines if line.startswith("  ✗ [body.json]")]
+    lines = [line for line in report_lines(run.result) if line.startswith("  ✗ [body.json]")]
     assert len(lines) == 1 and reason in lines[0], lines
     assert len(lines[0]) < 400
     assert_clean_output(run)
@@ -211,7 +218,7 @@ def test_a_target_that_stops_answering_fails_the_rest_fast(pytester):
     run = run_against(pytester, "stop_after_probe", case=cases(8))
     result = run.result
     result.assert_outcomes(failed=8)
-    failures = [line for line in result.stdout.lines if line.startswith("  ✗ [transport]")]
+    failures = [line for line in report_lines(result) if line.startswith("  ✗ [transport]")]
     # Three cases wait out their timeout; the other five are not sent.
     assert sum("no answer within the request timeout of 1s" in line for line in failures) == 3
     assert sum("not sent: the target stopped answering from the first case on" in line for line in failures) == 5
