@@ -25,8 +25,11 @@ from .transport import bounded_transport, connections_opened, total_deadline
 INVALID_KEY = "rc-invalid-key-000000"
 # An unanswered request on a connection the pool kept alive is sent again on
 # another: the server closed that connection (idle timeout, or a crash on the
-# previous request); the request itself was never answered.
-MAX_SENDS = 3
+# previous request); the request itself was never answered. Each such stale
+# connection leaves the pool as it fails, so the resends end, at the latest,
+# on a fresh connection once the pool's idle ones are used up.
+KEEPALIVE_CONNECTIONS = 20  # httpx's default
+MAX_SENDS = KEEPALIVE_CONNECTIONS + 2
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"})
 
 
@@ -135,6 +138,7 @@ class Client:
         self._shared = threading.Lock()  # the rate-limit slot and the Retry-After budget belong to all threads
         self._slot = limiter(target.concurrency)
         self._http = httpx.Client(timeout=httpx.Timeout(target.timeout), follow_redirects=False, trust_env=False,
+                                  limits=httpx.Limits(max_keepalive_connections=KEEPALIVE_CONNECTIONS),
                                   transport=transport if transport is not None else bounded_transport())
 
     def close(self) -> None:
