@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .contract import Area, contract
+from .diff import md_code, md_escape
 from ..model.endpoints import fold
 
 LINE_WIDTH = 110  # terminal lines of missing names wrap here
@@ -115,18 +116,18 @@ def _wrapped(prefix: str, names: list[str]) -> list[str]:
     return lines + [line.rstrip()]
 
 
-def render_markdown(coverage: dict | None, escape=lambda s: s) -> list[str]:
+def render_markdown(coverage: dict | None) -> list[str]:
     rows = _areas(coverage)
     if not rows:
         return []
     lines = ["### Contract coverage", "",
              "| area | exercised | not exercised | seen, not in the catalogue |", "|---|---|---|---|"]
     for key, area in rows:
-        missing, unknown = (", ".join(f"`{escape(str(n))}`" for n in area.get(k) or []) or "—"
+        missing, unknown = (", ".join(md_code(str(n)) for n in area.get(k) or []) or "—"
                             for k in ("missing", "unknown"))
-        lines.append(f"| {escape(_label(key, area))} | {_ratio(area)} | {missing} | {unknown} |")
-    return lines + ["", "Catalogues: " + "; ".join(f"{escape(_label(k, a))} from {escape(str(a.get('source')))}"
-                                                  for k, a in rows if a.get("source")), ""]
+        lines.append(f"| {md_escape(_label(key, area))} | {_ratio(area)} | {missing} | {unknown} |")
+    sources = "; ".join(f"{_label(k, a)} from {a['source']}" for k, a in rows if a.get("source"))
+    return lines + ["", md_escape(f"Catalogues: {sources}"), ""] if sources else lines + [""]
 
 
 def render_html(coverage: dict | None, escape=html.escape) -> list[str]:

@@ -198,7 +198,7 @@ def render_markdown(matrix: Matrix, title: str = "respcheck: feature × model ma
         lines.append(f"| {md_escape(feature)} | " + " | ".join(row) + " |")
     lines += ["", LEGEND, ""]
     lines += causes_markdown(matrix.root_causes, limit=ROOT_CAUSE_ROWS)
-    lines += contract_coverage.render_markdown(matrix.coverage, md_escape)
+    lines += contract_coverage.render_markdown(matrix.coverage)
     return "\n".join(lines)
 
 
