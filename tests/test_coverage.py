@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 
 from respcheck.execution.coverage import body_fields, exercised
 from respcheck.model.endpoints import fold, path_template, step_endpoint

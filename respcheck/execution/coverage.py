@@ -24,7 +24,7 @@ RESPONSES = "POST /responses"  # the request whose body fields are counted
 
 
 def case_coverage(run: "CaseRun", profile: "Profile") -> str:
-    """The property's value: {area: [names]}, areas with nothing left out."""
+    """The property's value: {area: [names]}, leaving out the areas with nothing exercised."""
     return json.dumps({area: sorted(names) for area, names in exercised(run, profile).items() if names},
                       separators=(",", ":"), sort_keys=True)
 
