@@ -33,8 +33,6 @@ class ResultsCollector:
             "model": None, "endpoint": None, "outcome": None, "flaky": False, "retries": 0, "duration": 0.0,
             "failures": [], "skip_reason": None, "transcript": None, "rejected": False})
         record["duration"] = round(record["duration"] + (report.duration or 0.0), 6)
-        self.exercised.add(props.get("coverage"))
-        self.exercised.files.add(Path(report.nodeid.split("::", 1)[0]))
         for key in ("model", "endpoint", "transcript"):
             if props.get(key):
                 record[key] = props[key]
@@ -42,6 +40,8 @@ class ResultsCollector:
             record["retries"] = int(props["retries"])
         record["flaky"] = props.get("flaky") == "true"
         record["rejected"] = props.get("rejected") == "true"  # passed by answering the profile's rejection
+        self.exercised.add(props.get("coverage"))
+        self.exercised.files.add(Path(report.nodeid.split("::", 1)[0]))
         if props.get("failures"):
             record["failures"] = json.loads(props["failures"])
         if report.when == "setup" and report.outcome == "skipped":
