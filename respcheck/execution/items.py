@@ -224,6 +224,7 @@ class CaseItem(pytest.Item):
     def _record(self, run: "CaseRun", session: "TargetSession", retries: int) -> None:
         """What reports need, as user properties: they travel from xdist workers."""
         from ..report.transcript import write_transcript
+        from .coverage import case_coverage
 
         props = self.user_properties
         statuses = [str(s.exchange.status) for s in run.steps if s.exchange and s.exchange.status]
@@ -234,6 +235,7 @@ class CaseItem(pytest.Item):
         types = _output_types(run)
         if types:
             props.append(("output_types", ",".join(types)))
+        props.append(("coverage", case_coverage(run, session.settings.profile)))  # see execution/coverage.py
         if any(s.rejected is not None for s in run.steps):
             props.append(("rejected", "true"))
         if any(s.exchange is not None and s.exchange.streamed for s in run.steps):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..model import casedata
 from ..model.case import Case, Step, display_path
+from ..model.error_codes import KNOWN_CODES, KNOWN_TYPES
 from ..checks import CheckContext, run_checks
 from ..exchange.client import Client, Exchange
 from ..failures import Failure
@@ -46,8 +47,8 @@ class CaseRun:
 
 
 def template_context(case: Case, profile: Profile, models: dict[str, str], base_url: str = "") -> dict:
-    canonical_codes = {**{c: c for c in _KNOWN_CODES}, **profile.error_codes}
-    canonical_types = {**{t: t for t in _KNOWN_TYPES}, **profile.error_types}
+    canonical_codes = {**{c: c for c in KNOWN_CODES}, **profile.error_codes}
+    canonical_types = {**{t: t for t in KNOWN_TYPES}, **profile.error_types}
     first = case.models[0] if case.models else "text"
     return {
         "models": dict(models), "model": models.get(first),
@@ -56,16 +57,6 @@ def template_context(case: Case, profile: Profile, models: dict[str, str], base_
         "run_id": casedata.RUN_ID, "target": {"base_url": base_url},
         "assets": casedata.assets(base_url, profile.assets), "text": {"long_prompt": casedata.long_prompt()},
     }
-
-
-_KNOWN_TYPES = ("invalid_request_error", "authentication_error", "permission_error", "not_found_error",
-                "rate_limit_error", "api_error")
-_KNOWN_CODES = (
-    "invalid_request", "missing_required_parameter", "invalid_parameter_value", "unknown_field",
-    "invalid_api_key", "model_not_found", "operation_not_allowed", "response_api_only", "payload_too_large",
-    "rate_limit_exceeded", "no_provider_available", "upstream_error", "upstream_timeout",
-    "tools_not_supported", "structured_output_not_supported", "json_mode_not_supported",
-    "vision_not_supported", "reasoning_not_supported", "streaming_not_supported")
 
 
 def rejection_expectations(decision: Decision) -> dict:

@@ -7,6 +7,7 @@ import html
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from . import coverage as contract_coverage
 from .diff import failures_of, group_of, is_flaky, md_escape, messages_of, outcome_of, rules_of, shorten
 from .features import SEED_FEATURES
 from .icons import icon
@@ -88,6 +89,7 @@ class Matrix:
     cells: dict[tuple[str, str], Cell]
     header: dict = field(default_factory=dict)  # profile, target, started_at, finished_at, counts
     root_causes: list[dict] = field(default_factory=list)  # as in results.json, most cases first
+    coverage: dict = field(default_factory=dict)  # results.json's "coverage", as it is
 
     def cell(self, feature: str, model: str) -> Cell:
         return self.cells.get((feature, model)) or Cell(feature, model)
@@ -137,7 +139,9 @@ def build_matrix(results: dict, include_uncovered: bool = True) -> Matrix:
         models.append(NO_MODEL)
     header = {key: results.get(key) for key in ("profile", "target", "started_at", "finished_at")}
     header["counts"] = _counts(results)
-    return Matrix(features=features, models=models, cells=cells, header=header, root_causes=causes_of(results))
+    coverage = results.get("coverage") if isinstance(results.get("coverage"), dict) else {}
+    return Matrix(features=features, models=models, cells=cells, header=header, root_causes=causes_of(results),
+                  coverage=coverage)
 
 
 def _counts(results: dict) -> dict[str, int]:
@@ -194,6 +198,7 @@ def render_markdown(matrix: Matrix, title: str = "respcheck: feature × model ma
         lines.append(f"| {md_escape(feature)} | " + " | ".join(row) + " |")
     lines += ["", LEGEND, ""]
     lines += causes_markdown(matrix.root_causes, limit=ROOT_CAUSE_ROWS)
+    lines += contract_coverage.render_markdown(matrix.coverage)
     return "\n".join(lines)
 
 
@@ -226,6 +231,9 @@ table.causes th, table.causes td { border: 1px solid #ccc; padding: .3em .6em; t
 table.causes thead th { background: #eee; }
 table.causes td.count { text-align: right; font-weight: 600; }
 table.causes pre.message { margin: 0; }
+table.coverage { border-collapse: collapse; margin: .5em 0 1em; }
+table.coverage th, table.coverage td { border: 1px solid #ccc; padding: .3em .6em; text-align: left; vertical-align: top; }
+table.coverage td.count { text-align: right; font-weight: 600; white-space: nowrap; }
 """
 
 
@@ -323,6 +331,7 @@ def render_html(matrix: Matrix, title: str = "respcheck: feature × model matrix
                    "<span>blank: no case</span> — a cell's tooltip lists its cases; counts are "
                    "passed, failing of the cases that ran, flaky of the cases that passed.</p>")
     out += _root_causes_html(matrix.root_causes, anchors)
+    out += contract_coverage.render_html(matrix.coverage, _e)
     out.append(f"<h2>Failing cases ({len(failing)})</h2>")
     if not failing:
         out.append("<p>None.</p>")

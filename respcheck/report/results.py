@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from .coverage import Exercised, summarize
 from .printable import json_text
 from .rootcause import root_causes
 
@@ -19,6 +20,8 @@ class ResultsCollector:
     def __init__(self):
         self.cases: dict[str, dict] = {}
         self.started = time.time()
+        self.exercised = Exercised()  # the cases' `coverage` properties, added up
+        self.rootpath: Path | None = None  # node ids are relative to it (set at session start)
 
     def add(self, report) -> None:
         props = dict(report.user_properties)
@@ -40,6 +43,8 @@ class ResultsCollector:
             record["retries"] = int(props["retries"])
         record["flaky"] = props.get("flaky") == "true"
         record["rejected"] = props.get("rejected") == "true"  # passed by answering the profile's rejection
+        self.exercised.add(props.get("coverage"))
+        self.exercised.files.add(Path(report.nodeid.split("::", 1)[0]))
         if props.get("failures"):
             record["failures"] = json.loads(props["failures"])
         if report.when == "setup" and report.outcome == "skipped":
@@ -68,6 +73,8 @@ class ResultsCollector:
             "duration": round(finished - self.started, 3), "counts": counts, "cases": cases,
         }
         document["root_causes"] = root_causes(document)
+        files = [self.rootpath / f if self.rootpath is not None else f for f in sorted(self.exercised.files)]
+        document["coverage"] = summarize(self.exercised.names, case_files=[f for f in files if f.is_file()])
         return document
 
     def write(self, directory: Path, document: dict) -> Path:

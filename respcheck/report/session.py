@@ -23,6 +23,7 @@ class RunReport:
         self.features = FeatureView()
         self.matrix_text: list[str] = []
         self.root_cause_text: list[str] = []
+        self.coverage_text: list[str] = []
         self.results = ResultsCollector()
         self.diff = None
         self.written: list[Path] = []
@@ -36,6 +37,9 @@ class RunReport:
                 old.unlink()
 
     # A plugin object: registered once per process.
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.results.rootpath = Path(session.config.rootpath)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.results.add(report)
 
@@ -45,12 +49,14 @@ class RunReport:
 
     def finish(self, profile: str, target: str) -> None:
         from .matrix import build_matrix, render_text
+        from .coverage import render_text as render_coverage
         from .rootcause import render_text as render_root_causes
 
         document = self.results.document(profile, target)
         self.features = FeatureView.from_results(document)
         self.matrix_text = render_text(build_matrix(document))
         self.root_cause_text = render_root_causes(document["root_causes"])
+        self.coverage_text = render_coverage(document["coverage"])
         if self.dir is not None:
             self.written.append(self.results.write(self.dir, document))
             self.written.append(self.features.write(self.dir, profile, target))
@@ -83,6 +89,10 @@ class RunReport:
         if self.matrix_text:
             terminal.section("respcheck model x feature matrix")
             for line in self.matrix_text:
+                terminal.write_line(line)
+        if self.coverage_text:
+            terminal.section("respcheck contract coverage (exercised/known; see results.json \"coverage\")")
+            for line in self.coverage_text:
                 terminal.write_line(line)
         if self.root_cause_text:
             terminal.section("respcheck root causes (failures grouped by rule and message)")

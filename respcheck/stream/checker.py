@@ -39,6 +39,7 @@ class StreamChecker:
         self.pattern = SequenceMatcher(sequence) if sequence else None
         self.frames = FrameLog()  # a bounded sample; the rules see every frame in feed()
         self.events = 0  # typed events seen
+        self.event_types: set[str] = set()  # every type seen, for coverage accounting
         self.last_seq: int | None = None
         self._unnumbered = 0  # events since last_seq whose sequence_number was missing or not an integer
         self.terminal: dict | None = None
@@ -102,6 +103,7 @@ class StreamChecker:
         seq = event.get("sequence_number")
         where = f"event #{frame.index} {etype}" + (f" (sequence_number {seq})" if seq is not None else "")
         self.events += 1
+        self.event_types.add(etype)
         if frame.event is None:
             if self.settings.get("event_line") == "required":
                 self.report("stream.event_line", "no `event:` line (profile: event_line required)", where)
