@@ -10,12 +10,14 @@ asks for one.
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
 import types
 import typing
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pydantic
+import typing_extensions
 
 _DEPTH = 6  # deep enough for every item in the SDK, shallow enough to stop on recursive filters
 
@@ -69,15 +71,23 @@ def _value(annotation: Any, every_field: bool, depth: int) -> Any:
     if origin in (Union, types.UnionType):
         choices = [a for a in get_args(annotation) if a is not type(None)]
         return _value(choices[0], every_field, depth) if choices else None
-    if origin in (list, typing.List):
+    if origin in (list, typing.List, collections.abc.Iterable, collections.abc.Sequence):
         if depth > _DEPTH:
             return []
         return [_value(get_args(annotation)[0], every_field, depth)]
     if origin is dict:
         return {}
+    if typing_extensions.is_typeddict(annotation):  # a request parameter: every key, as a client may send
+        hints = typing.get_type_hints(annotation)
+        return {} if depth > _DEPTH else {k: _value(v, every_field, depth + 1) for k, v in hints.items()}
     if inspect.isclass(annotation) and issubclass(annotation, pydantic.BaseModel):
         return _model(annotation, every_field and depth <= _DEPTH, depth)
     return {str: "x_1", int: 1, float: 0.5, bool: False}.get(annotation, {})
+
+
+def param_value(typed_dict: type, key: str) -> Any:
+    """A value of one key of a request TypedDict, as the SDK types it."""
+    return _value(typing.get_type_hints(typed_dict)[key], True, 1)
 
 
 def wire(cls: type[pydantic.BaseModel], data: dict, exclude_none: bool) -> dict:
