@@ -128,8 +128,9 @@ AURIKO_RESPONSES = {
     "text": {**response(), "routing_metadata": ROUTING},
     "tools": {**response(output=[copy.deepcopy(FUNCTION_CALL)]), "routing_metadata": ROUTING},
     "reasoning": response(output=[{"type": "reasoning", "id": "rs_1", "summary": []}, copy.deepcopy(MESSAGE)]),
-    "hosted_tool": response(output=[{"type": "web_search_call", "id": "ws_1", "status": "completed"},
-                                    {"type": "image_generation_call", "id": "ig_1", "status": "completed",
+    # items the auriko SDK does not model (it wraps them as {type, data}): provider extensions pass
+    "hosted_tool": response(output=[{"type": "x_vendor_search_call", "id": "ws_1", "status": "completed"},
+                                    {"type": "x_vendor_image_call", "id": "ig_1", "status": "completed",
                                      "result": None}]),
     "incomplete": response(status="incomplete", incomplete_details={"reason": "content_filter"}),
     "failed": response(status="failed", output=[], usage=None,
@@ -397,7 +398,7 @@ def test_broken_documents_fail_at_the_right_place(store, schema, document, path,
 
 
 def test_unknown_output_items_and_number_times_pass(store):
-    body = response(output=[{"type": "web_search_call", "id": "ws_1", "status": "completed"}, MESSAGE],
+    body = response(output=[{"type": "x_vendor_search_call", "id": "ws_1", "status": "completed"}, MESSAGE],
                     created_at=1735689600.5, routing_metadata=ROUTING, output_text="PONG")
     assert store.issues("response.schema.json", body) == []
     assert store.issues("response.schema.json", mutate(response(), "usage", delete=True)) == []

@@ -24,6 +24,7 @@ DEFAULT_SETTINGS = {
     "error_event_shape": "either",
     "event_line": "optional",
     "unknown_events": "allow",
+    "event_names": "openai",  # openai | open-responses | either: which names of renamed stream events
     "endpoint_naming": "tokens",
     "routing_metadata_source": "body",
     "routing_headers": {},

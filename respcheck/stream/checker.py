@@ -14,6 +14,7 @@ from ..failures import Failure
 from ..exchange.jsonstrict import JsonError, loads
 from ..schemastore import default_store
 from ..exchange.sse import Frame, StreamEnd
+from .eventnames import event_names
 from .findings import Findings
 from .framelog import FrameLog
 from .items import ItemTracker
@@ -51,7 +52,9 @@ class StreamChecker:
         self._where = ""
         store = default_store()
         self._is_valid = store.is_valid
-        self._known = set(store.contents(EVENT_SCHEMA).get("$defs", {}))
+        self._names = event_names(settings.get("event_names"))
+        # Each type's schema is compiled on its first event (see _schema), not here: a stream uses few of the ~60.
+        self._known = set(store.contents(EVENT_SCHEMA).get("$defs", {})) - self._names.foreign
         self._validators: dict[str, str] = {}
 
     # -- reporting ------------------------------------------------------------
@@ -116,7 +119,7 @@ class StreamChecker:
         self._schema(where, etype, event)
         if self.pattern is not None:
             self.pattern.feed(frame.index, seq, event)
-        self._dispatch(where, etype, event)
+        self._dispatch(where, self._names.rule_name(etype), event)
 
     def _sequence_number(self, where: str, etype: str, seq: Any) -> None:
         if seq is None:
@@ -151,7 +154,7 @@ class StreamChecker:
             self._validators[etype] = ref
         if not ref:
             if self.settings.get("unknown_events") == "flag":
-                self.report("stream.unknown_event", "unknown event type (profile: unknown_events flag)", where)
+                self.report("stream.unknown_event", self._unknown_message(etype), where)
             return
         if not self._is_valid(ref, event):
             rule = "stream.error_event" if etype == "error" else "stream.event_schema"
@@ -159,6 +162,13 @@ class StreamChecker:
             issues = [i for i in issues if _not_about_sequence_number(i)]
             if issues:  # else only sequence_number is wrong, which its own rule reports
                 self.report(rule, "; ".join(f"{i.path}: {i.message}" for i in issues[:3]), where)
+
+    def _unknown_message(self, etype: str) -> str:
+        if etype in self._names.foreign:
+            convention = self.settings.get("event_names") or "openai"
+            return (f"unknown event type: {etype!r} is not a name of the {convention} convention "
+                    "(profile: event_names; unknown_events flag)")
+        return "unknown event type (profile: unknown_events flag)"
 
     def _dispatch(self, where: str, etype: str, event: dict) -> None:
         t = self.tracker
