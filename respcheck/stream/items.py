@@ -51,7 +51,11 @@ class _Item:
     index: int
     id: Any
     type: str
-    parts: list = field(default_factory=list)  # content parts, or summary parts for reasoning
+    parts: list = field(default_factory=list)  # content parts (output_text, refusal, reasoning_text)
+    summary_parts: list = field(default_factory=list)  # a reasoning item's summary parts
+
+    def parts_of(self, summary: bool) -> list:
+        return self.summary_parts if summary else self.parts
     arguments: Pieces = field(default_factory=Pieces)
     arguments_done: str | None = None
     done_item: dict | None = None
@@ -96,13 +100,14 @@ class ItemTracker:
 
     def _part(self, where: str, item: _Item, index: Any, *, summary: bool = False) -> _Part | None:
         key = "summary_index" if summary else "content_index"
-        if not isinstance(index, int) or not 0 <= index < len(item.parts):
-            self.report("stream.item_order" if isinstance(index, int) and index == len(item.parts)
+        parts = item.parts_of(summary)
+        if not isinstance(index, int) or not 0 <= index < len(parts):
+            self.report("stream.item_order" if isinstance(index, int) and index == len(parts)
                         else "stream.indexes", where,
                         f"names {key} {index!r} of output_index {item.index}, which has "
-                        f"{len(item.parts)} part(s) added")
+                        f"{len(parts)} part(s) added")
             return None
-        return item.parts[index]
+        return parts[index]
 
     # -- events ---------------------------------------------------------------
 
@@ -123,9 +128,10 @@ class ItemTracker:
         if item is None or not isinstance(part, dict):
             return
         key = "summary_index" if summary else "content_index"
-        if event.get(key) != len(item.parts):
-            self.report("stream.indexes", where, f"{key} {event.get(key)!r} added, expected {len(item.parts)}")
-        item.parts.append(_Part(part.get("type", "?")))
+        parts = item.parts_of(summary)
+        if event.get(key) != len(parts):
+            self.report("stream.indexes", where, f"{key} {event.get(key)!r} added, expected {len(parts)}")
+        parts.append(_Part(part.get("type", "?")))
 
     def delta(self, where: str, event: dict, *, summary: bool = False) -> None:
         item = self._item(where, event)
@@ -211,20 +217,27 @@ class ItemTracker:
                 self.report("stream.done_matches_item", where, f"arguments {str(done.get('arguments'))[:60]!r} "
                                                                f"differ from the streamed {streamed[:60]!r}")
             return
-        parts = done.get("summary" if kind == "reasoning" else "content")
+        if kind == "reasoning":  # its summary, and its raw reasoning text where that was streamed
+            self._compare_parts(where, done.get("summary"), item.summary_parts, "summary part")
+            if item.parts:
+                self._compare_parts(where, done.get("content"), item.parts, "content part")
+            return
+        self._compare_parts(where, done.get("content"), item.parts, "part")
+
+    def _compare_parts(self, where: str, parts: Any, streamed_parts: list, noun: str) -> None:
         if not isinstance(parts, list):
             return
-        if len(parts) != len(item.parts):
-            self.report("stream.done_matches_item", where, f"the item has {len(parts)} part(s), "
-                                                           f"{len(item.parts)} were streamed")
+        if len(parts) != len(streamed_parts):
+            self.report("stream.done_matches_item", where, f"the item has {len(parts)} {noun}(s), "
+                                                           f"{len(streamed_parts)} were streamed")
             return
-        for n, (part, streamed) in enumerate(zip(parts, item.parts)):
+        for n, (part, streamed) in enumerate(zip(parts, streamed_parts)):
             if not isinstance(part, dict):
                 continue
             value = part.get(_TEXT_FIELD.get(part.get("type", ""), "text"))
             known = streamed.done_value if streamed.done_value is not None else streamed.pieces.text()
             if isinstance(value, str) and value != known:
-                self.report("stream.done_matches_item", where, f"part {n} is {value[:60]!r}, the stream "
+                self.report("stream.done_matches_item", where, f"{noun} {n} is {value[:60]!r}, the stream "
                                                                f"gave {known[:60]!r}")
 
     # -- the end --------------------------------------------------------------
@@ -233,7 +246,7 @@ class ItemTracker:
         """Drop the streamed text once the stream is checked (a finished case keeps little)."""
         for item in self.items.values():
             item.arguments = Pieces()
-            for part in item.parts:
+            for part in item.parts + item.summary_parts:
                 part.pieces = Pieces()
 
     def unfinished(self) -> list[int]:
