@@ -21,6 +21,7 @@ instance, where its best_match gives the better message.
 from __future__ import annotations
 
 import functools
+import threading
 import json
 import math
 import pathlib
@@ -74,6 +75,7 @@ class SchemaStore:
         self._fragments: dict[str, Draft202012Validator] = {}
         self._fast: dict[int, Callable[[Any], bool] | None] = {}  # by id(validator)
         self._compiled: dict[int, Any] = {}  # the jsonschema-rs validators behind _fast
+        self._lock = threading.RLock()
         self._rs_registry = jsonschema_rs.Registry(
             [(contents.get("$id", SCHEMA_BASE + name), contents) for name, contents in self._contents.items()])
 
@@ -104,6 +106,13 @@ class SchemaStore:
         cached = self._validators.get(ref)
         if cached is not None:
             return cached
+        with self._lock:  # cases run on threads: one validator per ref, so its fast twin is the right one
+            cached = self._validators.get(ref)
+            if cached is not None:
+                return cached
+            return self._new_validator(ref)
+
+    def _new_validator(self, ref: str) -> Draft202012Validator:
         if not self.has(ref):
             known = ", ".join(self.names())
             raise KeyError(f"no schema {ref!r} under {self.directory} (known: {known})")
@@ -128,6 +137,11 @@ class SchemaStore:
         cached = self._fragments.get(key)
         if cached is not None:
             return cached
+        with self._lock:
+            cached = self._fragments.get(key)
+            return cached if cached is not None else self._new_fragment(key, fragment)
+
+    def _new_fragment(self, key: str, fragment: dict) -> Draft202012Validator:
         schema = fragment if "$id" in fragment else {"$id": _INLINE_ID, **fragment}
         Draft202012Validator.check_schema(schema)  # a typo in a case should say so, not pass
         validator = Draft202012Validator(schema, registry=self._registry)
@@ -187,8 +201,12 @@ class SchemaStore:
         return self.validator_for_fragment(ref_or_fragment)
 
     def _fast_check(self, validator: Draft202012Validator) -> Callable[[Any], bool] | None:
-        key = id(validator)  # validators live as long as the store (cached above)
-        if key not in self._fast:
+        key = id(validator)  # validators live as long as the store (cached above, one per schema)
+        if key in self._fast:
+            return self._fast[key]
+        with self._lock:
+            if key in self._fast:
+                return self._fast[key]
             try:
                 compiled = jsonschema_rs.validator_for(validator.schema, registry=self._rs_registry)
                 self._fast[key] = compiled.is_valid

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
+import traceback
 import threading
 from datetime import datetime, timezone
 from collections.abc import Iterable
@@ -185,6 +187,8 @@ async def _on_http_error(request: Request, exc: HTTPException) -> Response:
 
 
 async def _on_crash(request: Request, exc: Exception) -> Response:
+    # A crash of the reference gateway is a bug of the suite's own, never a fault switch: say so loudly.
+    traceback.print_exception(exc, file=sys.stderr)
     return error_response(500, "api_error", "internal_error", "Internal server error.", None, _faults(request))
 
 
