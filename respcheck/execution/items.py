@@ -185,13 +185,10 @@ class CaseItem(pytest.Item):
 
         settings = session.settings
         client = session.start()
-        override = settings.profile.cases.get(self.case.id, {}).get("expect")
-        replace = False
-        if self.discovered is not None and self.discovered.expect_override is not None:
-            override, replace = self.discovered.expect_override, True
+        replace = self.discovered.expect_override if self.discovered is not None else None
         retries = 0
         while True:
-            run = run_case(self.case, client, settings.profile, self._models(), override, replace)
+            run = run_case(self.case, client, settings.profile, self._models(), replace)
             if self.discovered is not None:
                 label_broken_claim(run, self.discovered)
             # Only the model's wording is worth asking again; protocol failures are not luck.

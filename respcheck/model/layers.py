@@ -26,8 +26,10 @@ def overlay(base: Any, over: Any, sources: dict[tuple, Origin], origin_of: Calla
         _record(over, sources, origin_of, prefix)
         return over
     result = dict(base)
-    if prefix not in sources:
-        sources[prefix] = origin_of(prefix)
+    # A mapping both layers write is the upper one's: a matcher ({gte: 1, lte: 9})
+    # is judged as a unit, and the upper layer changed it. Keys only the lower
+    # layer wrote keep their own origin below.
+    sources[prefix] = origin_of(prefix)
     for key, value in over.items():
         path = prefix + (key,)
         if value is None and key in base:

@@ -104,13 +104,24 @@ class Profile:
             return display_path(self.file) if self.file else f"profile {self.name}"
         return f"{display_path(source[0])}:{source[1]}"
 
+    def step_override(self, case_id: str, step: str | None = None) -> tuple[dict, dict[tuple, Source]]:
+        """What the profile writes over the expectations of one request of a
+        case (`cases.<id>.expect`, or `cases.<id>.steps.<step>.expect` for a
+        step of a multi-step case) and where each value of it was written,
+        keyed inside that expect (("error", "type") -> (file, line))."""
+        entry = self.cases.get(case_id) or {}
+        if step is None:
+            override, prefix = entry.get("expect"), ("cases", case_id, "expect")
+        else:
+            override = ((entry.get("steps") or {}).get(step) or {}).get("expect")
+            prefix = ("cases", case_id, "steps", step, "expect")
+        n = len(prefix)
+        return override or {}, {path[n:]: source for path, source in self.sources.items() if path[:n] == prefix}
+
     def override_sources(self, case_id: str) -> dict[tuple, Source]:
-        """Where each value of `cases.<case_id>.expect` was written, keyed like
-        a step's line map (("expect", "error", "type") -> (file, line)), so a
-        failure from an overridden expectation can cite the profile."""
-        prefix = ("cases", case_id)
-        return {path[len(prefix):]: source for path, source in self.sources.items()
-                if path[:len(prefix)] == prefix and path[len(prefix):][:1] == ("expect",)}
+        """`step_override`'s sources for a single-request case, keyed like a
+        step's line map (("expect", "error", "type") -> (file, line))."""
+        return {("expect",) + path: source for path, source in self.step_override(case_id)[1].items()}
 
     def decide(self, requires: tuple[str, ...]) -> Decision:
         """Skip on an absent or undeclared capability; expect the profile's
@@ -211,7 +222,34 @@ def _resolve(file: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple
     return data, sources
 
 
+def _without_removals(data: dict) -> dict:
+    """The profile as the schema sees it: a `null` in a case override removes
+    the case's key (see layers.py), so it is no value to validate."""
+    def strip(value):
+        if not isinstance(value, dict):
+            return value
+        kept = {k: strip(v) for k, v in value.items() if v is not None}
+        # a mapping that only removes keys ({param: null}) has nothing left to validate
+        return {k: v for k, v in kept.items() if not (v == {} and value[k] != {})}
+
+    cases = {}
+    for case_id, override in (data.get("cases") or {}).items():
+        if not isinstance(override, dict):
+            cases[case_id] = override
+            continue
+        override = dict(override)
+        if isinstance(override.get("expect"), dict):
+            override["expect"] = strip(override["expect"])
+        if isinstance(override.get("steps"), dict):
+            override["steps"] = {name: ({**entry, "expect": strip(entry["expect"])}
+                                        if isinstance(entry, dict) and isinstance(entry.get("expect"), dict) else entry)
+                                 for name, entry in override["steps"].items()}
+        cases[case_id] = override
+    return {**data, "cases": cases} if "cases" in data else data
+
+
 def _validate(data: dict, sources: dict[tuple, Source], file: Path) -> None:
+    data = _without_removals(data)
     problem = first_problem(default_store().validator("profile.schema.json").iter_errors(data))
     if problem is not None:
         path, message = problem
