@@ -122,7 +122,8 @@ def test_a_known_reference_fault_keeps_the_suite_green_and_others_still_fail(pyt
     profile.write_text("name: refkd\nextends: reference\nknown_deviations:\n"
                        "  stream.event_line: {reason: labels content_part.added as .done}\n", encoding="utf-8")
     args = (str(REPO / "cases" / "streaming"), "-p", "no:cacheprovider", "-q", "--rootdir", str(REPO),
-            "-W", "ignore::pytest.PytestAssertRewriteWarning", "--profile", str(profile),
+            "-W", "ignore::pytest.PytestAssertRewriteWarning", "-o", "asyncio_default_fixture_loop_scope=function",
+            "--profile", str(profile),
             "--report-dir", str(tmp_path / "rd"))
     known = pytester.runpytest_inprocess(*args, "--reference-fault", "stream_event_line_mismatch")
     assert known.ret == pytest.ExitCode.OK

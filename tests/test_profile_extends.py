@@ -193,3 +193,16 @@ def test_profile_show_of_a_broken_profile_says_where_and_exits_2(tmp_path, capsy
     assert main(["profile", "show", str(child)]) == 2
     err = capsys.readouterr().err
     assert "child.yaml:2: extends: no profile named 'nothere'" in err and "Traceback" not in err
+
+
+def test_the_readme_examples_load_and_name_only_known_things(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Writing a profile", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```yaml\n")[1:]]
+    assert len(blocks) == 2 and blocks[0].startswith("name: my-gateway\nextends: openai")
+    path = write(tmp_path, "my-gateway.yaml", blocks[0] + blocks[1])
+    profile = load_profile(str(path))
+    assert check_profile(profile, build([BUILTIN_CASES])) == []
+    assert "responses.background" not in profile.capabilities and profile.known_deviations["stream.event_line"]
+    assert profile.where(("capabilities", "responses.text")).endswith("suites/profiles/openai.yaml:" +
+                                                                       str(profile.line_of(("capabilities", "responses.text"))))
