@@ -5,6 +5,7 @@
     respcheck rules
     respcheck lint [PATHS]...
     respcheck diff BASELINE CURRENT [--format markdown|text] [--output FILE] [--fail-on regression|any|never]
+    respcheck profile show NAME|PATH
 """
 
 from __future__ import annotations
@@ -57,7 +58,25 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--output", metavar="FILE", help="write the report to FILE instead of printing it")
     diff.add_argument("--fail-on", choices=("regression", "any", "never"), default="regression",
                       help="exit 1 on new failures (default), on any failure in CURRENT, or never")
+    profile = commands.add_parser("profile", help="work with target profiles (see `respcheck profile -h`)")
+    profile_commands = profile.add_subparsers(dest="profile_command", metavar="SUBCOMMAND")
+    show = profile_commands.add_parser("show", help="print the resolved profile (its `extends:` parents merged in), "
+                                                    "each value with the file:line it came from")
+    show.add_argument("profile", metavar="NAME|PATH", help="a profile name (suites/profiles/NAME.yaml) or a file")
     return parser
+
+
+def _profile_show(args: argparse.Namespace) -> int:
+    from .model.profile import ProfileError, load_profile
+    from .model.profile_show import render
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        print(f"respcheck: profile: {exc}", file=sys.stderr)
+        return 2
+    print(render(profile), end="")
+    return 0
 
 
 def _port(text: str) -> int:
@@ -199,6 +218,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _diff(args)
     if args.command == "rules":
         return _list_rules()
+    if args.command == "profile" and args.profile_command == "show":
+        return _profile_show(args)
     if args.command == "lint":
         from .lint import lint
 

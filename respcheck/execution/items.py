@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .discover import Planned
     from .runner import CaseRun
     from ..exchange.target import TargetSession
+    from ..model.deviations import Verdict
 
 # Rules a retry may cure: the model's wording. Never schema, order or status.
 SEMANTIC_RULES = frozenset({"output.text"})
@@ -83,9 +84,10 @@ class BrokenCaseItem(pytest.Item):
 
 
 class CaseFailed(Exception):
-    def __init__(self, run: "CaseRun"):
+    def __init__(self, run: "CaseRun", verdict: "Verdict | None" = None):
         super().__init__(", ".join(sorted({f.rule for f in run.failures})))
         self.run = run
+        self.verdict = verdict
 
 
 @dataclass(frozen=True)
@@ -193,13 +195,10 @@ class CaseItem(pytest.Item):
 
         settings = session.settings
         client = session.start()
-        override = settings.profile.cases.get(self.case.id, {}).get("expect")
-        replace = False
-        if self.discovered is not None and self.discovered.expect_override is not None:
-            override, replace = self.discovered.expect_override, True
+        replace = self.discovered.expect_override if self.discovered is not None else None
         retries = 0
         while True:
-            run = run_case(self.case, client, settings.profile, self._models(), override, replace)
+            run = run_case(self.case, client, settings.profile, self._models(), replace)
             if self.discovered is not None:
                 label_broken_claim(run, self.discovered)
             # Only the model's wording is worth asking again; protocol failures are not luck.
@@ -216,12 +215,34 @@ class CaseItem(pytest.Item):
         executed = scheduler(self.config).result(self)
         run = executed.run
         self.user_properties.append(("case_seconds", f"{executed.seconds:.6f}"))
-        self._record(run, session, executed.retries)
+        verdict = self._judge(run)
+        self._record(run, session, executed.retries, verdict)
+        self._record_deviations(run, verdict)
         attach_to_allure(self, run, session.masker, session.settings.profile.name)
-        if run.failures:
-            raise CaseFailed(run)
+        if run.failures and not self._passes_as_known(verdict):
+            raise CaseFailed(run, verdict)
 
-    def _record(self, run: "CaseRun", session: "TargetSession", retries: int) -> None:
+    def _judge(self, run: "CaseRun") -> "Verdict":
+        """Which of the run's failures the profile declares known."""
+        from ..model.deviations import judge, known_deviations
+
+        deviations = known_deviations(self.session_target.settings.profile)
+        return judge(run.failures, deviations, self.name, self.case.id, any(s.stream is not None for s in run.steps))
+
+    def _passes_as_known(self, verdict: "Verdict") -> bool:
+        # An xfail entry says the case fails; known deviations do not turn it into a strict XPASS.
+        return verdict.all_known and self.get_closest_marker("xfail") is None
+
+    def _record_deviations(self, run: "CaseRun", verdict: "Verdict") -> None:
+        """Outcome `known`, and which declared deviations this case could show and
+        did (so the run can name those that no longer occur)."""
+        if self._passes_as_known(verdict):
+            self.user_properties.append(("known", "true"))
+        if verdict.in_scope and run.steps:  # nothing sent (a template failure, a tripped breaker): no evidence
+            self.user_properties.append(("deviations", json.dumps(
+                [{**d.as_record(), "occurred": verdict.occurred(d)} for d in verdict.in_scope])))
+
+    def _record(self, run: "CaseRun", session: "TargetSession", retries: int, verdict: "Verdict | None" = None) -> None:
         """What reports need, as user properties: they travel from xdist workers."""
         from ..report.transcript import write_transcript
         from .coverage import case_coverage
@@ -246,8 +267,10 @@ class CaseItem(pytest.Item):
                 props.append(("flaky", "true"))
         if run.failures:
             props.append(("failed_rules", ",".join(sorted({f.rule for f in run.failures}))))
+            known = verdict.known if verdict is not None else {}
             failures = [{"rule": f.rule, "message": session.masker.text(f.message), "path": f.path, "step": f.step,
-                         **({"expected_at": f.source} if f.source else {})} for f in run.failures]
+                         **({"expected_at": f.source} if f.source else {}),
+                         **({"known": known[i].as_record()} if i in known else {})} for i, f in enumerate(run.failures)]
             props.append(("failures", json.dumps(failures)))
             report_dir = self.config.option.report_dir
             if report_dir:
@@ -258,8 +281,9 @@ class CaseItem(pytest.Item):
         if isinstance(excinfo.value, CaseFailed):
             from ..report.text import render_failure
 
+            verdict = excinfo.value.verdict
             return render_failure(excinfo.value.run, self.session_target.masker,
-                                  verbose=self.config.option.verbose > 0)
+                                  verbose=self.config.option.verbose > 0, known=verdict.known if verdict else None)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):

@@ -15,6 +15,7 @@ from ..checks import CheckContext, run_checks
 from ..exchange.client import Client, Exchange
 from ..failures import Failure
 from ..model.jsonpath import MISSING, get
+from ..model.layers import overlay, paths_of
 from ..model.profile import Decision, Profile
 from ..model.matchers import mismatch
 from ..stream import StreamChecker
@@ -103,10 +104,25 @@ CASE_EXPECTATION_RULES = frozenset({
     "stream.too_long", "stream.terminal", "internal"})
 
 
-def _override_sources(profile: Profile, case: Case) -> dict:
-    if not hasattr(profile, "override_sources"):
-        return {}
-    return {path: f"{display_path(file)}:{line}" for path, (file, line) in profile.override_sources(case.id).items()}
+def profile_expect(case: Case, step: Step, profile: Profile) -> tuple[dict, dict]:
+    """The step's expectations with the profile's override merged in deeply
+    (`cases.<id>.expect`, or `cases.<id>.steps.<name>.expect`), and for
+    CheckContext.sources: every path of the result -> "file:line" of the
+    profile where the profile wrote it, None where the case did (so that a
+    failure cites whichever wrote the expectation it broke)."""
+    override, written = profile.step_override(case.id, None if case.single else step.name)
+    if not override:
+        return step.expect, {}
+    origins: dict = dict.fromkeys(paths_of(step.expect))  # the case's own: None
+
+    def origin_of(path: tuple) -> str | None:
+        while path not in written and path:
+            path = path[:-1]
+        source = written.get(path)
+        return f"{display_path(source[0])}:{source[1]}" if source else None
+
+    merged = overlay(step.expect, override, origins, origin_of)
+    return merged, {("expect",) + path: origin for path, origin in origins.items() if path}
 
 
 def _later_steps_can_run(failures: list[Failure], step: Step, ctx: CheckContext) -> bool:
@@ -115,29 +131,35 @@ def _later_steps_can_run(failures: list[Failure], step: Step, ctx: CheckContext)
     return ctx.body is not MISSING and all(get(ctx.body, path) is not MISSING for path in step.capture.values())
 
 
-def _in_step(failure: Failure, step: str, lines: dict) -> Failure:
-    line = lines.get(("expect", "stream", "sequence")) if failure.rule == "stream.sequence" else None
-    return Failure(failure.rule, failure.message, failure.path, step, line)
+def _in_step(failure: Failure, ctx: CheckContext) -> Failure:
+    if failure.rule != "stream.sequence":
+        return Failure(failure.rule, failure.message, failure.path, ctx.step)
+    source = ctx.source("stream", "sequence")
+    line = None if source else ctx.lines.get(("expect", "stream", "sequence"))
+    return Failure(failure.rule, failure.message, failure.path, ctx.step, line, source)
 
 
 def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str],
-             expect_override: dict | None = None, replace_expect: bool = False) -> CaseRun:
+             replace_expect: dict | None = None) -> CaseRun:
+    """`replace_expect`: what a single-request case expects instead of its own
+    expectations (--discover: the refusal a model owes); the profile's
+    `cases:` overrides are merged in here otherwise."""
     run = CaseRun(case)
     context = template_context(case, profile, models, client.target.base_url)
     for index, step in enumerate(case.steps):
         requires = case.requires + step.requires if case.single else step.requires
         decision = profile.decide(requires)
         name = step.name if len(case.steps) > 1 else ""
+        sources: dict = {}
         try:
             request = render(step.request, context)
             if decision.kind == "reject":
                 expect = rejection_expectations(decision)
+            elif case.single and replace_expect is not None:
+                expect = render(replace_expect, context)
             else:
-                if case.single and replace_expect:
-                    expect = render(expect_override or {}, context)
-                else:
-                    expect = render({**step.expect, **(expect_override or {})} if case.single else step.expect,
-                                    context)
+                written, sources = profile_expect(case, step, profile)
+                expect = render(written, context)
         except TemplateError as exc:
             run.failures.append(Failure("template", str(exc), step=name, line=step.line))
             return run
@@ -161,15 +183,13 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
         if exchange.error:
             run.failures.append(Failure("transport", exchange.error, step=name))
             return run
-        overridden = bool(expect_override) and case.single and decision.kind != "reject"
         ctx = CheckContext(exchange=exchange, expect=expect, profile=profile, path=path, method=method,
-                           lines=step.lines, step=name, stream_requested=streaming,
-                           sources=_override_sources(profile, case) if overridden and not replace_expect else {})
+                           lines=step.lines, step=name, stream_requested=streaming, sources=sources)
         failures = []
         if exchange.streamed:
             if exchange.mislabelled:
                 checker.served_as(exchange.content_type)
-            failures += [_in_step(f, name, step.lines) for f in checker.finish(exchange.stream_end)
+            failures += [_in_step(f, ctx) for f in checker.finish(exchange.stream_end)
                          if f.rule not in case.skip_rules]
             ctx.stream_body = checker.terminal if checker.terminal is not None else MISSING
             failures += _expected_stream_error(expect, checker, name)

@@ -5,7 +5,7 @@ case uses is an error with a suggestion instead of silently skipped cases."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -21,6 +21,9 @@ class Catalogue:
     case_ids: frozenset[str]
     files: int
     roles: frozenset[str] = frozenset()  # model roles the cases name ("text" when a case names none)
+    names: frozenset[str] = frozenset()  # case names: the id, with its matrix values ("id[stream=true]")
+    # case id -> its step names, or None for a single-request case (overrides reach steps by name)
+    steps: dict[str, tuple[str, ...] | None] = field(default_factory=dict, compare=False, hash=False)
 
 
 def is_case_file(path: Path) -> bool:
@@ -75,10 +78,14 @@ def build(roots: Iterable[Path]) -> Catalogue:
     capabilities: set[str] = set()
     ids: set[str] = set()
     roles: set[str] = set()
+    names: set[str] = set()
+    steps: dict[str, tuple[str, ...] | None] = {}
     files = case_files(roots)
     for file in files:
         for case in cases_of(file):
             ids.add(case.id)
+            names.add(case.name)
             capabilities.update(case.all_requires)
             roles.update(case.models or ("text",))
-    return Catalogue(frozenset(capabilities), frozenset(ids), len(files), frozenset(roles))
+            steps[case.id] = None if case.single else tuple(step.name for step in case.steps)
+    return Catalogue(frozenset(capabilities), frozenset(ids), len(files), frozenset(roles), frozenset(names), steps)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .expect_check import expect_problems
-from .schema_hints import first_problem, render_path
+from .layers import overlay
+from .schema_hints import did_you_mean, first_problem, render_path
 from ..schemastore import default_store
 from .yamlfile import Document, YamlFileError, load_documents, display_path
 
@@ -72,8 +73,10 @@ class Profile:
     description: str = ""
     assets: dict[str, str] = field(default_factory=dict)
     accept_error_types: tuple[str, ...] = ()
-    # Path into the resolved profile -> (file, line). One file today; with
-    # `extends:` each value keeps the file it came from, so this stays the API.
+    known_deviations: dict[str, dict] = field(default_factory=dict)  # rule -> {reason, ticket?, cases?}
+    data: dict = field(default_factory=dict, repr=False)  # the resolved profile as one mapping (`profile show`)
+    # Path into the resolved profile -> (file, line): with `extends:` each
+    # value keeps the file it was written in.
     sources: dict[tuple, Source] = field(default_factory=dict, repr=False)
 
     def source_of(self, path: tuple) -> Source | None:
@@ -86,6 +89,11 @@ class Profile:
             path = path[:-1]
         return self.sources.get(())
 
+    def error_at(self, path: tuple, message: str) -> ProfileError:
+        """An error about a value of this profile, at the file and line that wrote it."""
+        source = self.source_of(path)
+        return ProfileError(message, *(source or (self.file, None)))
+
     def line_of(self, path: tuple) -> int | None:
         source = self.source_of(path)
         return source[1] if source else None
@@ -97,13 +105,24 @@ class Profile:
             return display_path(self.file) if self.file else f"profile {self.name}"
         return f"{display_path(source[0])}:{source[1]}"
 
+    def step_override(self, case_id: str, step: str | None = None) -> tuple[dict, dict[tuple, Source]]:
+        """What the profile writes over the expectations of one request of a
+        case (`cases.<id>.expect`, or `cases.<id>.steps.<step>.expect` for a
+        step of a multi-step case) and where each value of it was written,
+        keyed inside that expect (("error", "type") -> (file, line))."""
+        entry = self.cases.get(case_id) or {}
+        if step is None:
+            override, prefix = entry.get("expect"), ("cases", case_id, "expect")
+        else:
+            override = ((entry.get("steps") or {}).get(step) or {}).get("expect")
+            prefix = ("cases", case_id, "steps", step, "expect")
+        n = len(prefix)
+        return override or {}, {path[n:]: source for path, source in self.sources.items() if path[:n] == prefix}
+
     def override_sources(self, case_id: str) -> dict[tuple, Source]:
-        """Where each value of `cases.<case_id>.expect` was written, keyed like
-        a step's line map (("expect", "error", "type") -> (file, line)), so a
-        failure from an overridden expectation can cite the profile."""
-        prefix = ("cases", case_id)
-        return {path[len(prefix):]: source for path, source in self.sources.items()
-                if path[:len(prefix)] == prefix and path[len(prefix):][:1] == ("expect",)}
+        """`step_override`'s sources for a single-request case, keyed like a
+        step's line map (("expect", "error", "type") -> (file, line))."""
+        return {("expect",) + path: source for path, source in self.step_override(case_id)[1].items()}
 
     def decide(self, requires: tuple[str, ...]) -> Decision:
         """Skip on an absent or undeclared capability; expect the profile's
@@ -128,8 +147,9 @@ class Profile:
 
 
 def _read_layer(file: Path) -> Document:
-    """One profile file, read and validated on its own (a future `extends:`
-    parent is a layer too, validated before it is merged)."""
+    """One profile file as written: a single mapping. Its schema is checked
+    on the resolved profile (a child that extends a parent may lack
+    `models`, or write `null` to remove an inherited key)."""
     try:
         documents = load_documents(file)
     except YamlFileError as exc:
@@ -137,28 +157,119 @@ def _read_layer(file: Path) -> Document:
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
         raise ProfileError("a profile file holds exactly one YAML mapping", file)
     doc = documents[0]
-    problem = first_problem(default_store().validator("profile.schema.json").iter_errors(doc.data))
-    if problem is not None:
-        path, message = problem
-        raise ProfileError(f"does not follow profile.schema.json: {render_path(path)}: {message}",
-                           file, doc.line_of(path))
-    for case_id, override in (doc.data.get("cases") or {}).items():
-        found = expect_problems(override.get("expect"))
-        if found:
-            at, message = found[0]
-            raise ProfileError(f"cases.{case_id}: {message}", file, doc.line_of(("cases", case_id, "expect") + at))
+    parents = doc.data.get("extends")
+    if parents is not None and not (isinstance(parents, str) and parents) and not (
+            isinstance(parents, list) and parents and all(isinstance(p, str) and p for p in parents)):
+        raise ProfileError("extends: give a profile name or path, or a list of them", file, doc.line_of(("extends",)))
+    if parents is not None and not isinstance(doc.data.get("name"), str):
+        raise ProfileError("a profile that extends another names itself (name: ...)", file, doc.line)
     return doc
 
 
-def _resolve(layers: list[Document]) -> tuple[dict, dict[tuple, Source]]:
-    """The profile's data and where each value came from. One layer today;
-    `extends:` will merge parents first, children over them, here."""
-    (doc,) = layers
-    return doc.data, {path: (doc.file, line) for path, line in doc.lines.items()}
+def _parent_refs(doc: Document) -> list[tuple[str, int]]:
+    parents = doc.data.get("extends")
+    if parents is None:
+        return []
+    if isinstance(parents, str):
+        return [(parents, doc.line_of(("extends",)))]
+    return [(ref, doc.line_of(("extends", index))) for index, ref in enumerate(parents)]
+
+
+def _is_path(ref: str) -> bool:
+    candidate = Path(ref)
+    return candidate.suffix in (".yaml", ".yml") or candidate.parent != Path(".")
+
+
+def _parent_file(ref: str, child: Path, line: int) -> Path:
+    """A parent by name (suites/profiles/NAME.yaml) or by path relative to the extending file."""
+    if _is_path(ref):
+        file = (child.parent / ref) if not Path(ref).is_absolute() else Path(ref)
+        if not file.is_file():
+            raise ProfileError(f"extends: profile file {ref!r} does not exist (looked for {display_path(file)})",
+                               child, line)
+        return file
+    file = PROFILE_DIR / f"{ref}.yaml"
+    if not file.is_file():
+        known = available_profiles()
+        hint = did_you_mean(ref, known) or f" (known profiles: {', '.join(known) or 'none'})"
+        raise ProfileError(f"extends: no profile named {ref!r}{hint}", child, line)
+    return file
+
+
+def _lookup(sources: dict[tuple, Source], path: tuple) -> Source:
+    while path not in sources and path:
+        path = path[:-1]
+    return sources[path]
+
+
+def _resolve(file: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple, Source]]:
+    """The profile's data with its parents merged under it (earlier parents
+    first, later ones over them, the file itself over all), and the
+    (file, line) each value of it came from."""
+    doc = _read_layer(file)
+    chain = chain + (file.resolve(),)
+    data: dict = {}
+    sources: dict[tuple, Source] = {}
+    for ref, line in _parent_refs(doc):
+        parent = _parent_file(ref, file, line)
+        if parent.resolve() in chain:
+            loop = " -> ".join(display_path(p) for p in chain[chain.index(parent.resolve()):] + (parent.resolve(),))
+            raise ProfileError(f"extends: {ref!r} makes a cycle ({loop})", file, line)
+        parent_data, parent_sources = _resolve(parent, chain)
+        data = overlay(data, parent_data, sources, lambda p, s=parent_sources: _lookup(s, p))
+    own = {k: v for k, v in doc.data.items() if k != "extends"}
+    data = overlay(data, own, sources, lambda p: (doc.file, doc.line_of(p)))
+    sources[()] = (doc.file, doc.line)
+    return data, sources
+
+
+def _without_removals(data: dict) -> dict:
+    """The profile as the schema sees it: a `null` in a case override removes
+    the case's key (see layers.py), so it is no value to validate."""
+    def strip(value):
+        if not isinstance(value, dict):
+            return value
+        kept = {k: strip(v) for k, v in value.items() if v is not None}
+        # a mapping that only removes keys ({param: null}) has nothing left to validate
+        return {k: v for k, v in kept.items() if not (v == {} and value[k] != {})}
+
+    cases = {}
+    for case_id, override in (data.get("cases") or {}).items():
+        if not isinstance(override, dict):
+            cases[case_id] = override
+            continue
+        override = dict(override)
+        if isinstance(override.get("expect"), dict):
+            override["expect"] = strip(override["expect"])
+        if isinstance(override.get("steps"), dict):
+            override["steps"] = {name: ({**entry, "expect": strip(entry["expect"])}
+                                        if isinstance(entry, dict) and isinstance(entry.get("expect"), dict) else entry)
+                                 for name, entry in override["steps"].items()}
+        cases[case_id] = override
+    return {**data, "cases": cases} if "cases" in data else data
+
+
+def _validate(data: dict, sources: dict[tuple, Source], file: Path) -> None:
+    data = _without_removals(data)
+    problem = first_problem(default_store().validator("profile.schema.json").iter_errors(data))
+    if problem is not None:
+        path, message = problem
+        at = _lookup(sources, tuple(path))
+        raise ProfileError(f"does not follow profile.schema.json: {render_path(path)}: {message}", *at)
+    for case_id, override in (data.get("cases") or {}).items():
+        blocks = [(("cases", case_id, "expect"), override.get("expect"))]
+        blocks += [(("cases", case_id, "steps", step, "expect"), (entry or {}).get("expect"))
+                   for step, entry in (override.get("steps") or {}).items()]
+        for prefix, expect in blocks:
+            found = expect_problems(expect)
+            if found:
+                at, message = found[0]
+                raise ProfileError(f"{'.'.join(map(str, prefix[:-1]))}: {message}", *_lookup(sources, prefix + at))
 
 
 def _from_document(file: Path) -> Profile:
-    data, sources = _resolve([_read_layer(file)])
+    data, sources = _resolve(file)
+    _validate(data, sources, file)
     return Profile(
         name=data["name"], file=file, models=dict(data["models"]), capabilities=dict(data["capabilities"]),
         settings={**DEFAULT_SETTINGS, **data.get("settings", {})},
@@ -167,7 +278,7 @@ def _from_document(file: Path) -> Profile:
         request_timeout=data.get("request_timeout"), headers=dict(data.get("headers", {})),
         cases=dict(data.get("cases", {})), description=data.get("description", ""),
         assets=dict(data.get("assets", {})), accept_error_types=tuple(data.get("accept_error_types", ())),
-        sources=sources)
+        known_deviations=dict(data.get("known_deviations", {})), data=data, sources=sources)
 
 
 def available_profiles() -> list[str]:

@@ -196,7 +196,9 @@ def diff_runs(baseline: dict, current: dict) -> RunDiff:
     - newly skipped: skipped now, ran before (any outcome but skipped);
     - still failing: failed/error both times (`rules_changed` tells whether the rules moved);
     - flaky: passed now on a retry, whatever it did before.
-    Anything else (passed both times, skipped both times, xfailed, ...) is unchanged.
+    Anything else (passed both times, skipped both times, xfailed, ...) is unchanged; `known` (every
+    failure a declared known deviation) is neither failing nor passing: known -> failed is a new
+    failure, failed -> known no fix.
     """
     before, after = _cases(baseline), _cases(current)
     diff = RunDiff(baseline=_header(baseline), current=_header(current))

@@ -11,7 +11,7 @@ from pathlib import Path
 # A case's outcome as the view counts it: an xpassed known failure counts as a
 # failure (the profile's xfail entry is out of date), an xfailed one as skipped.
 _OUTCOME = {"passed": "passed", "flaky": "passed", "failed": "failed", "error": "failed", "xpassed": "failed",
-            "skipped": "skipped", "xfailed": "skipped"}
+            "skipped": "skipped", "xfailed": "skipped", "known": "skipped"}  # known: the profile's known_deviations
 
 # The rows of the seed page's feature table, in its order.
 SEED_FEATURES = (

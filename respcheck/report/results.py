@@ -13,12 +13,15 @@ from .coverage import Exercised, summarize
 from .printable import json_text
 from .rootcause import root_causes
 
-OUTCOMES = ("passed", "failed", "skipped", "flaky", "xfailed", "xpassed", "error")
+# known: every failure of the case is one the profile declares under
+# known_deviations (each failure then carries `known`); it does not fail the run.
+OUTCOMES = ("passed", "failed", "skipped", "flaky", "xfailed", "xpassed", "error", "known")
 
 
 class ResultsCollector:
     def __init__(self):
         self.cases: dict[str, dict] = {}
+        self.deviations: dict[str, dict] = {}  # rule -> the declaration, and the cases that showed it
         self.started = time.time()
         self.exercised = Exercised()  # the cases' `coverage` properties, added up
         self.rootpath: Path | None = None  # node ids are relative to it (set at session start)
@@ -47,6 +50,8 @@ class ResultsCollector:
         self.exercised.files.add(Path(report.nodeid.split("::", 1)[0]))
         if props.get("failures"):
             record["failures"] = json.loads(props["failures"])
+        if props.get("deviations") and report.when == "call":
+            self._add_deviations(name, json.loads(props["deviations"]))
         if report.when == "setup" and report.outcome == "skipped":
             record["outcome"] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
             record["skip_reason"] = _skip_reason(report)
@@ -55,10 +60,20 @@ class ResultsCollector:
         elif report.when == "call":
             if hasattr(report, "wasxfail"):
                 record["outcome"] = "xpassed" if report.outcome == "passed" else "xfailed"
+            elif report.outcome == "passed" and props.get("known") == "true":
+                record["outcome"] = "known"
             else:
                 record["outcome"] = report.outcome
         elif report.when == "teardown" and report.outcome == "failed" and record["outcome"] == "passed":
             record["outcome"] = "error"
+
+    def _add_deviations(self, case: str, entries: list[dict]) -> None:
+        for entry in entries:
+            seen = self.deviations.setdefault(entry["rule"], {
+                **{k: v for k, v in entry.items() if k != "occurred"}, "cases_run": 0, "occurred_in": []})
+            seen["cases_run"] += 1
+            if entry.get("occurred") and case not in seen["occurred_in"]:
+                seen["occurred_in"].append(case)
 
     def document(self, profile: str, target: str) -> dict:
         cases = sorted(self.cases.values(), key=lambda c: c["name"])
@@ -71,6 +86,9 @@ class ResultsCollector:
             "respcheck": __version__, "profile": profile, "target": target,
             "started_at": _iso(self.started), "finished_at": _iso(finished),
             "duration": round(finished - self.started, 3), "counts": counts, "cases": cases,
+            # each declared deviation some case that ran could show: whether it did (none: remove it)
+            "known_deviations": [{**entry, "occurred_in": sorted(entry["occurred_in"])}
+                                 for _, entry in sorted(self.deviations.items())],
         }
         document["root_causes"] = root_causes(document)
         files = [self.rootpath / f if self.rootpath is not None else f for f in sorted(self.exercised.files)]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .features import FeatureView
+from .printable import printable
 from .results import ResultsCollector
 
 
@@ -24,6 +25,7 @@ class RunReport:
         self.matrix_text: list[str] = []
         self.root_cause_text: list[str] = []
         self.coverage_text: list[str] = []
+        self.known_text: list[str] = []
         self.results = ResultsCollector()
         self.diff = None
         self.written: list[Path] = []
@@ -43,6 +45,12 @@ class RunReport:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.results.add(report)
 
+    def pytest_report_teststatus(self, report, config):
+        """A case whose failures are all known deviations: `k` / KNOWN, counted as known."""
+        if report.when == "call" and report.passed and ("known", "true") in getattr(report, "user_properties", ()):
+            return "known", "k", ("KNOWN", {"yellow": True})
+        return None
+
     @property
     def has_cases(self) -> bool:
         return bool(self.results.cases)
@@ -57,6 +65,7 @@ class RunReport:
         self.matrix_text = render_text(build_matrix(document))
         self.root_cause_text = render_root_causes(document["root_causes"])
         self.coverage_text = render_coverage(document["coverage"])
+        self.known_text = known_deviation_lines(document)
         if self.dir is not None:
             self.written.append(self.results.write(self.dir, document))
             self.written.append(self.features.write(self.dir, profile, target))
@@ -98,6 +107,10 @@ class RunReport:
             terminal.section("respcheck root causes (failures grouped by rule and message)")
             for line in self.root_cause_text:
                 terminal.write_line(line)
+        if self.known_text:
+            terminal.section("respcheck known deviations (the profile's known_deviations)")
+            for line in self.known_text:
+                terminal.write_line(printable(line), yellow=line.startswith("known deviation "))
         if self.error:
             terminal.write_line(f"respcheck: {self.error}", red=True)
         if self.diff is not None:
@@ -108,6 +121,28 @@ class RunReport:
                 terminal.write_line(line)
         for path in self.written:
             terminal.write_line(f"written: {path}")
+
+
+def known_deviation_lines(document: dict) -> list[str]:
+    """The cases passed as known, their failures marked with the declaration;
+    then each declared deviation that cases ran for and did not show."""
+    lines = []
+    for case in document["cases"]:
+        if case.get("outcome") != "known":
+            continue
+        lines.append(f"{case['name']}: known")
+        for failure in case.get("failures") or ():
+            known = failure.get("known") or {}
+            step = f" (step {failure['step']})" if failure.get("step") else ""
+            where = f" {failure['path']}:" if failure.get("path") else ""
+            lines.append(f"  ✗ [{failure.get('rule')}]{step}{where} {failure.get('message')}")
+            lines.append(f"      known deviation: {known.get('reason')}"
+                         f"{'; ' + known['ticket'] if known.get('ticket') else ''} ({known.get('declared_at')})")
+    for entry in document.get("known_deviations") or ():
+        if not entry.get("occurred_in"):
+            lines.append(f"known deviation {entry['rule']} ({entry['reason']}) did not occur in this run "
+                         f"({entry['cases_run']} case(s) could show it): remove it from {entry['declared_at']}")
+    return lines
 
 
 def _write_matrix(directory: Path, document: dict, profile: str) -> list[Path]:

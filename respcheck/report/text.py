@@ -29,7 +29,9 @@ def _event_table(frames: list, masker: Masker, limit: int = 8) -> list[str]:
     return rows
 
 
-def render_failure(run: CaseRun, masker: Masker, verbose: bool = False) -> str:
+def render_failure(run: CaseRun, masker: Masker, verbose: bool = False, known: dict | None = None) -> str:
+    """`known`: index into run.failures -> the profile's known deviation covering that failure."""
+    known = known or {}
     case = run.case
     lines = [f"{case.name}: {case.title}  ({display_path(case.file)}:{case.line})"]
     for step_run in run.steps:
@@ -41,8 +43,10 @@ def render_failure(run: CaseRun, masker: Masker, verbose: bool = False) -> str:
         lines.append(f"{label}{ex.method} {masker.text(ex.url)} -> {answer} in {ex.elapsed * 1000:.0f} ms")
         if step_run.rejected:
             lines.append(f"  (expecting the profile's rejection: {step_run.rejected.reason})")
-    for failure in run.failures:
+    for index, failure in enumerate(run.failures):
         lines.append(f"  ✗ {masker.text(failure.render())}")
+        if index in known:
+            lines.append(f"      {known[index].label()}")
         if failure.source:
             lines.append(f"      expected at {failure.source} (the profile's override)")
         elif failure.line:
