@@ -67,21 +67,24 @@ def _store_with(tmp_path: Path, edit) -> SchemaStore:
 
 
 def test_a_new_event_schema_and_output_item_join_the_catalogue_unchanged(tmp_path):
+    # A vendor's event and item that no schema knows yet (the catalogue has every SDK type already).
     def add_mcp(folder: Path) -> None:
         events = json.loads((folder / "stream-event.schema.json").read_text())
-        events["$defs"]["response.mcp_call.in_progress"] = {"type": "object"}
+        events["$defs"]["response.vendor_call.in_progress"] = {"type": "object"}
         (folder / "stream-event.schema.json").write_text(json.dumps(events))
         items = json.loads((folder / "output-item.schema.json").read_text())
-        items["allOf"].append({"if": {"properties": {"type": {"const": "mcp_call"}}}, "then": {}})
+        union = items.get("allOf") if "allOf" in items else items.setdefault("oneOf", [])
+        union.append({"if": {"properties": {"type": {"const": "vendor_call"}}}, "then": {}} if "allOf" in items
+                     else {"properties": {"type": {"const": "vendor_call"}}})
         (folder / "output-item.schema.json").write_text(json.dumps(items))
 
     before = {a.key: a.names for a in contract()}
     after = {a.key: a.names for a in contract(store=_store_with(tmp_path, add_mcp))}
-    assert after["stream_events"] == before["stream_events"] | {"response.mcp_call.in_progress"}
-    assert after["output_items"] == before["output_items"] | {"mcp_call"}
+    assert after["stream_events"] == before["stream_events"] | {"response.vendor_call.in_progress"}
+    assert after["output_items"] == before["output_items"] | {"vendor_call"}
     coverage = summarize({"stream_events": {"response.created"}},
                          contract(store=_store_with(tmp_path / "again", add_mcp)))
-    assert "response.mcp_call.in_progress" in coverage["stream_events"]["missing"]
+    assert "response.vendor_call.in_progress" in coverage["stream_events"]["missing"]
     assert coverage["stream_events"]["total"] == len(before["stream_events"]) + 1
 
 
