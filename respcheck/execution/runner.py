@@ -14,6 +14,7 @@ from ..checks import CheckContext, run_checks
 from ..exchange.client import Client, Exchange
 from ..failures import Failure
 from ..model.jsonpath import MISSING, get
+from ..model.paths import paths_of
 from ..model.profile import Decision, Profile
 from ..model.matchers import mismatch
 from ..stream import StreamChecker
@@ -54,7 +55,7 @@ def template_context(case: Case, profile: Profile, models: dict[str, str], base_
         "errors": canonical_codes, "error_types": canonical_types,
         "matrix": dict(case.matrix), "captured": {}, "profile": {"name": profile.name},
         "run_id": casedata.RUN_ID, "target": {"base_url": base_url},
-        "assets": casedata.assets(base_url, profile.assets), "text": {"long_prompt": casedata.long_prompt()},
+        "assets": casedata.assets(base_url, profile.assets, paths_of(profile)), "text": {"long_prompt": casedata.long_prompt()},
     }
 
 
@@ -152,7 +153,8 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
             return run
         body, content_type = _encode(request)
         method = request.get("method") or ("POST" if body is not None else "GET")
-        path = request.get("path", "/responses")
+        path = request.get("path", "/responses")  # logical: what the checks decide on
+        wire_path = paths_of(profile).target(path)  # where the profile says the endpoint is
         headers = client.build_headers(request.get("auth", "default"), request.get("headers"), content_type)
         streaming = method == "POST" and isinstance(request.get("body"), dict) and request["body"].get("stream") is True
         checker = None
@@ -162,9 +164,9 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
                 checker = ChatStreamChecker(settings, request["body"])
             else:
                 checker = StreamChecker(profile.settings, (expect.get("stream") or {}).get("sequence"))
-            exchange = client.send_stream(method, path, headers=headers, body=body, on_frame=checker.feed)
+            exchange = client.send_stream(method, wire_path, headers=headers, body=body, on_frame=checker.feed)
         else:
-            exchange = client.send(method, path, query=request.get("query"), headers=headers, body=body)
+            exchange = client.send(method, wire_path, query=request.get("query"), headers=headers, body=body)
         step_run = StepRun(step, exchange, expect, decision if decision.kind == "reject" else None, checker)
         run.steps.append(step_run)
         if exchange.error:
