@@ -35,11 +35,16 @@ PROBES = (
 )
 
 
+# These send to the Responses endpoint with the text model: without both they have nothing to ask.
+NEEDS_RESPONSES = frozenset(p for p in PROBES if p.__module__ == probes.__name__) - {probes.probe_responses}
+
+
 @dataclass
 class InitResult:
-    text: str  # the profile
+    text: str  # the profile ("" when the target did not answer at all)
     requests: int  # how many were sent
     problems: list[str]  # what --profile would refuse in the text (empty: it is valid)
+    unreachable: str | None = None  # the target answered no request: why, in words
 
 
 def init_profile(base_url: str, api_key: str | None = None, models: dict[str, str] | None = None, *,
@@ -58,7 +63,11 @@ def init_profile(base_url: str, api_key: str | None = None, models: dict[str, st
     survey = Survey(Prober(client, masker, budget), findings, origin_only=is_origin(base_url))
     try:
         for step in (probe_models, probe_listing_by_endpoint, probe_directory, _roles(models or {}), *PROBES):
+            if step in NEEDS_RESPONSES and not ("responses" in survey.paths and survey.roles.get("text")):
+                continue
             _run(step, survey)
+            if survey.answers and all(a.status is None for a in survey.answers):
+                return InitResult("", survey.prober.sent, [], unreachable=survey.answers[-1].error)
     finally:
         if owned:
             client.close()
