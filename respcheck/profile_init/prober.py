@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exchange import jsonstrict
-from ..exchange.client import Client
+from ..exchange.client import MAX_SENDS, Client
 from ..model.jsonpath import MISSING
 from ..report.secrets import Masker
 
@@ -76,9 +76,10 @@ class Prober:
 
     def send(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, auth: str = "default",
              stream: bool = False, query: dict | None = None) -> Answer:
-        if self.sent >= self.budget:
+        # The client sends a request again when a kept-alive connection was closed
+        # unanswered: room for that is kept, and every send is counted.
+        if self.sent + MAX_SENDS > self.budget:
             raise BudgetSpent(f"the budget of {self.budget} requests is spent")
-        self.sent += 1
         content = raw if raw is not None else (json.dumps(body).encode("utf-8") if body is not None else None)
         headers = self.client.build_headers(auth, None, "application/json" if content is not None else None)
         answer = Answer(method, path + (_query(query) if query else ""))
@@ -90,6 +91,7 @@ class Prober:
             exchange = self.client.send_stream(method, path, headers=headers, body=content, on_frame=keep)
         else:
             exchange = self.client.send(method, path, query=query, headers=headers, body=content)
+        self.sent += 1 + exchange.resent
         answer.status, answer.headers, answer.error = exchange.status, dict(exchange.response_headers), exchange.error
         answer.streamed = exchange.streamed
         if not exchange.streamed and exchange.body:
