@@ -4,6 +4,7 @@
     respcheck faults [--json]
     respcheck rules
     respcheck lint [PATHS]...
+    respcheck profile init --base-url URL [--api-key KEY] [--model ROLE=ID]... [-o FILE]
     respcheck diff BASELINE CURRENT [--format markdown|text] [--output FILE] [--fail-on regression|any|never]
     respcheck profile show NAME|PATH
 """
@@ -50,6 +51,22 @@ def _parser() -> argparse.ArgumentParser:
                       help="files or folders (default: cases/ and suites/profiles/); YAML under a cases/ folder "
                            "is a case file, any other a profile")
 
+    profile = commands.add_parser("profile", help="work with target profiles (see `respcheck profile -h`)")
+    profile_commands = profile.add_subparsers(dest="profile_command", metavar="SUBCOMMAND")
+    init = profile_commands.add_parser("init", help="probe a target (at most 40 requests) and write a commented "
+                                                    "profile from what it answered")
+    init.add_argument("--base-url", required=True, metavar="URL", help="the target, e.g. https://gw.example/v1 "
+                                                                      "or its origin")
+    init.add_argument("--api-key", metavar="KEY", default=None,
+                      help="bearer key (default: $RESPCHECK_API_KEY); never written or printed")
+    init.add_argument("--model", action="append", default=[], metavar="ROLE=ID",
+                      help="the model for a role (repeatable); other roles are picked from the listing")
+    init.add_argument("-o", "--output", metavar="FILE", help="write the profile to FILE (default: print it)")
+    init.add_argument("--request-timeout", type=float, default=30.0, metavar="S",
+                      help="seconds one probe may take (default 30)")
+    init.add_argument("--rate-limit", type=float, default=5.0, metavar="R",
+                      help="at most R requests per second (default 5)")
+
     diff = commands.add_parser("diff", help="compare a run's results.json with a baseline run's")
     diff.add_argument("baseline", help="the baseline run's results.json (or the directory holding it)")
     diff.add_argument("current", help="the current run's results.json (or the directory holding it)")
@@ -58,8 +75,6 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--output", metavar="FILE", help="write the report to FILE instead of printing it")
     diff.add_argument("--fail-on", choices=("regression", "any", "never"), default="regression",
                       help="exit 1 on new failures (default), on any failure in CURRENT, or never")
-    profile = commands.add_parser("profile", help="work with target profiles (see `respcheck profile -h`)")
-    profile_commands = profile.add_subparsers(dest="profile_command", metavar="SUBCOMMAND")
     show = profile_commands.add_parser("show", help="print the resolved profile (its `extends:` parents merged in), "
                                                     "each value with the file:line it came from")
     show.add_argument("profile", metavar="NAME|PATH", help="a profile name (suites/profiles/NAME.yaml) or a file")
@@ -216,6 +231,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _list_faults(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "profile" and getattr(args, "profile_command", None) == "init":
+        from .profile_init.command import run_init
+
+        return run_init(args)
     if args.command == "rules":
         return _list_rules()
     if args.command == "profile" and args.profile_command == "show":

@@ -56,6 +56,7 @@ class Target:
     rate_limit: float | None = None  # requests per second
     retry_after_budget: float = 60.0  # seconds of 429 Retry-After waits a run may spend
     concurrency: int | None = None  # requests in flight across all xdist workers
+    max_sends: int = MAX_SENDS  # sends of one request when kept-alive connections close unanswered
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -186,7 +187,7 @@ class Client:
         waited = 0.0
         for _ in range(6):
             with self._slot():
-                exchange = _answered(attempt)
+                exchange = _answered(attempt, self.target.max_sends)
             wait = _retry_after(exchange) if exchange.status == 429 else None
             with self._shared:
                 if wait is None or wait > self.retry_budget:
@@ -270,10 +271,10 @@ def _unanswered_on_reused(exc: httpx.HTTPError, exchange: Exchange, opened_befor
     return connections_opened() == opened_before
 
 
-def _answered(attempt) -> Exchange:
+def _answered(attempt, max_sends: int) -> Exchange:
     exchange = attempt()
     resent = 0
-    while exchange.unanswered_on_reused and resent < MAX_SENDS - 1:
+    while exchange.unanswered_on_reused and resent < max_sends - 1:
         resent += 1
         exchange = attempt()
     exchange.resent = resent

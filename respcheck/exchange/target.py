@@ -9,6 +9,7 @@ from .breaker import TargetBreaker
 from .client import Client, SentHeaders, Target
 from ..recording import wrap_client_transport
 from .transport import bounded_transport, total_deadline
+from ..model.paths import paths_of
 from ..options import RunSettings, UsageError
 from ..report.secrets import Masker, secret_header_values
 
@@ -72,7 +73,7 @@ class TargetSession:
         client = self.start()
         if self.replaying:
             return  # offline: the recording is the target
-        url = client.target.url("/models")
+        url = client.target.url(paths_of(getattr(self.settings, "profile", None)).target("/models"))
         timeout = min(client.target.timeout, 10.0)
         try:
             # Headers are enough: the body is not read (a dripping or endless

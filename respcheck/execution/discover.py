@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..model.case import Case
 from ..exchange.client import Client
+from ..model.paths import paths_of
 
 # Capability a case requires -> the directory's capability flag that promises it.
 CLAIMS = {
@@ -50,13 +51,14 @@ class Planned:
     skip: str | None = None
 
 
-def read_directory(client: Client) -> list[ModelInfo]:
+def read_directory(client: Client, profile=None) -> list[ModelInfo]:
     headers = client.build_headers("default", None, None)
-    exchange = client.send("GET", "/directory/models", headers=headers, body=None)
+    path = paths_of(profile).target("/directory/models")  # the profile's `paths.directory`
+    exchange = client.send("GET", path, headers=headers, body=None)
     body = exchange.json
     if exchange.error or exchange.status != 200 or not isinstance(body, dict) or not isinstance(body.get("models"), dict):
         reason = exchange.error or f"HTTP {exchange.status}"
-        raise DiscoveryError(f"--discover needs the target's model directory (GET /directory/models): {reason}")
+        raise DiscoveryError(f"--discover needs the target's model directory (GET {path}): {reason}")
     models = []
     for model_id, entry in sorted(body["models"].items()):
         info = ModelInfo(model_id)

@@ -16,7 +16,7 @@ ENDPOINT_CODES = {"response_api_only", "no_responses_endpoint", "no_compatible_e
 def discover_items(items: list, target, only: str | None, item_class) -> list:
     client = target.start()
     try:
-        models = read_directory(client)
+        models = read_directory(client, target.settings.profile)  # at the profile's paths.directory
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
     broken = [item for item in items if not hasattr(item, "case")]  # bad case files still fail, visibly

@@ -15,7 +15,8 @@ from ..checks import CheckContext, run_checks
 from ..exchange.client import Client, Exchange
 from ..failures import Failure
 from ..model.jsonpath import MISSING, get
-from ..model.layers import overlay, paths_of
+from ..model.layers import overlay, paths_of as value_paths
+from ..model.paths import paths_of
 from ..model.profile import Decision, Profile
 from ..model.matchers import mismatch
 from ..stream import StreamChecker
@@ -56,7 +57,7 @@ def template_context(case: Case, profile: Profile, models: dict[str, str], base_
         "errors": canonical_codes, "error_types": canonical_types,
         "matrix": dict(case.matrix), "captured": {}, "profile": {"name": profile.name},
         "run_id": casedata.RUN_ID, "target": {"base_url": base_url},
-        "assets": casedata.assets(base_url, profile.assets), "text": {"long_prompt": casedata.long_prompt()},
+        "assets": casedata.assets(base_url, profile.assets, paths_of(profile)), "text": {"long_prompt": casedata.long_prompt()},
     }
 
 
@@ -113,7 +114,7 @@ def profile_expect(case: Case, step: Step, profile: Profile) -> tuple[dict, dict
     override, written = profile.step_override(case.id, None if case.single else step.name)
     if not override:
         return step.expect, {}
-    origins: dict = dict.fromkeys(paths_of(step.expect))  # the case's own: None
+    origins: dict = dict.fromkeys(value_paths(step.expect))  # the case's own: None
 
     def origin_of(path: tuple) -> str | None:
         while path not in written and path:
@@ -165,7 +166,8 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
             return run
         body, content_type = _encode(request)
         method = request.get("method") or ("POST" if body is not None else "GET")
-        path = request.get("path", "/responses")
+        path = request.get("path", "/responses")  # logical: what the checks decide on
+        wire_path = paths_of(profile).target(path)  # where the profile says the endpoint is
         headers = client.build_headers(request.get("auth", "default"), request.get("headers"), content_type)
         streaming = method == "POST" and isinstance(request.get("body"), dict) and request["body"].get("stream") is True
         checker = None
@@ -175,9 +177,9 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
                 checker = ChatStreamChecker(settings, request["body"])
             else:
                 checker = StreamChecker(profile.settings, (expect.get("stream") or {}).get("sequence"))
-            exchange = client.send_stream(method, path, headers=headers, body=body, on_frame=checker.feed)
+            exchange = client.send_stream(method, wire_path, headers=headers, body=body, on_frame=checker.feed)
         else:
-            exchange = client.send(method, path, query=request.get("query"), headers=headers, body=body)
+            exchange = client.send(method, wire_path, query=request.get("query"), headers=headers, body=body)
         step_run = StepRun(step, exchange, expect, decision if decision.kind == "reject" else None, checker)
         run.steps.append(step_run)
         if exchange.error:

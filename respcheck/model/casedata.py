@@ -7,6 +7,8 @@ import base64
 import secrets
 from functools import lru_cache
 
+from .paths import DEFAULT, Paths
+
 RUN_ID = secrets.token_hex(4)  # one per process: keeps prompt-cache keys of two runs apart
 
 
@@ -24,13 +26,14 @@ def png_data_url(width: int, height: int, rgb: tuple[int, int, int]) -> str:
     return "data:image/png;base64," + base64.b64encode(png(width, height, rgb)).decode("ascii")
 
 
-def assets(base_url: str, overrides: dict[str, str]) -> dict[str, str]:
-    """Test images: URLs under the target's /assets/ (the embedded gateway serves
-    them; a profile points them elsewhere for a real gateway) and data URLs."""
-    root = base_url.rstrip("/")
+def assets(base_url: str, overrides: dict[str, str], paths: Paths = DEFAULT) -> dict[str, str]:
+    """Test images: URLs under the target's origin and its assets path (the
+    embedded gateway serves them at /v1/assets/; a profile's `paths.assets`
+    moves them, its `assets:` points each elsewhere) and data URLs."""
+    root = paths.assets_root(base_url)
     values = {
-        "red_png_url": f"{root}/assets/red-8x8.png",
-        "blue_png_url": f"{root}/assets/blue-16x8.png",
+        "red_png_url": f"{root}/red-8x8.png",
+        "blue_png_url": f"{root}/blue-16x8.png",
         "red_png_data_url": png_data_url(8, 8, (255, 0, 0)),
     }
     values.update(overrides)

@@ -72,6 +72,7 @@ class Profile:
     cases: dict[str, dict] = field(default_factory=dict)
     description: str = ""
     assets: dict[str, str] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # endpoint -> path under the base URL (model/paths.py)
     accept_error_types: tuple[str, ...] = ()
     known_deviations: dict[str, dict] = field(default_factory=dict)  # rule -> {reason, ticket?, cases?}
     data: dict = field(default_factory=dict, repr=False)  # the resolved profile as one mapping (`profile show`)
@@ -277,7 +278,7 @@ def _from_document(file: Path) -> Profile:
         base_url=data.get("base_url"), api_key_env=data.get("api_key_env"),
         request_timeout=data.get("request_timeout"), headers=dict(data.get("headers", {})),
         cases=dict(data.get("cases", {})), description=data.get("description", ""),
-        assets=dict(data.get("assets", {})), accept_error_types=tuple(data.get("accept_error_types", ())),
+        assets=dict(data.get("assets", {})), paths=dict(data.get("paths") or {}), accept_error_types=tuple(data.get("accept_error_types", ())),
         known_deviations=dict(data.get("known_deviations", {})), data=data, sources=sources)
 
 
