@@ -127,11 +127,22 @@ def concurrency(config: pytest.Config) -> int:
     return EMBEDDED_CONCURRENCY if settings.base_url is None and not settings.replay_dir else 1
 
 
+def _import_run_modules() -> None:
+    """What a case imports lazily is imported here, on pytest's thread, before
+    the scheduler's threads start: imports on two threads at once can meet in
+    pytest's assertion rewriter, whose ast.parse CPython 3.11 does not allow
+    on two threads at a time."""
+    from .execution import onboarding, runner  # noqa: F401
+    from .report import allure, text, transcript  # noqa: F401
+    from .stream import checker, chat  # noqa: F401
+
+
 def scheduler(config: pytest.Config) -> CaseScheduler:
     if SCHEDULER not in config.stash:
         session = config.stash[PYTEST_SESSION]
         items = [item for item in config.stash.get(ITEMS, []) if isinstance(item, CaseItem)]
         target_session(config).start()  # before any thread: one client, one embedded gateway
+        _import_run_modules()
         config.stash[SCHEDULER] = CaseScheduler(
             items, concurrency(config), runnable=lambda item: item.plan().skip is None,
             job=lambda item: item.execute(),

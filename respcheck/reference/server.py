@@ -52,6 +52,7 @@ class ReferenceServer:
     def start(self) -> ReferenceServer:
         if self._thread is not None:
             raise RuntimeError("ReferenceServer is already started")
+        _import_lazy_modules()
         # proto must be IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets
         # whose proto says TCP, and without it every response stalls ~40 ms on delayed ACKs.
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -103,3 +104,14 @@ class ReferenceServer:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def _import_lazy_modules() -> None:
+    """Import here, on the caller's thread, what the server thread would
+    otherwise import on its first streamed answer (anyio's task machinery).
+    Under pytest such an import goes through the assertion rewriter's
+    ast.parse, and CPython 3.11's ast.parse is not safe on two threads at
+    once (SystemError: AST constructor recursion depth mismatch): a case
+    thread importing at the same moment made the gateway answer 500."""
+    import anyio._core._synchronization  # noqa: F401
+    import anyio._core._tasks  # noqa: F401
