@@ -21,6 +21,10 @@ from respcheck.reference.faults import DROP_TEMPLATE
 STALL_READ_TIMEOUT = 3.0
 CONNECTION_FAULTS = frozenset({"keepalive_closed_after_error"})
 PROBED_FAULTS = tuple(sorted(set(FAULTS) - CONNECTION_FAULTS - {DROP_TEMPLATE}))
+# The switch that answers every non-stream Response as JSON null leaves nothing for a feature or routing probe
+# to read: its own probe is in test_reference_gateway.py, and tests/test_faults.py proves its rule.
+BODY_FAULTS = frozenset({"response_body_null"})
+BODY_READING_FAULTS = tuple(f for f in PROBED_FAULTS if f not in BODY_FAULTS)
 
 # name -> (the probe's request(s), "is broken" predicate over what they got back)
 Probes = Mapping[str, tuple[Any, Callable[[Any], bool]]]

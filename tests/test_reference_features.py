@@ -14,7 +14,7 @@ from typing import Literal
 import httpx
 import openai
 import pytest
-from gateway_probes import broken_probes, probe_tests, read_stream
+from gateway_probes import BODY_READING_FAULTS, broken_probes, probe_tests, read_stream
 from openai.types.responses import (
     Response,
     ResponseFunctionToolCall,
@@ -902,7 +902,7 @@ def test_feature_fault_table_covers_every_feature_fault():
 
 
 test_clean_gateway_breaks_no_feature_probe, test_fault_breaks_only_its_own_feature_probe = probe_tests(
-    FEATURE_PROBES, _broken_feature_probes)
+    FEATURE_PROBES, _broken_feature_probes, BODY_READING_FAULTS)
 
 
 def _frames(body: dict, *faults: str) -> Streamed:

@@ -11,7 +11,7 @@ from datetime import datetime
 import httpx
 import openai
 import pytest
-from gateway_probes import CONNECTION_FAULTS, broken_probes, probe_tests
+from gateway_probes import BODY_READING_FAULTS, CONNECTION_FAULTS, broken_probes, probe_tests
 from openai.types.responses import Response
 
 from respcheck.cli import main
@@ -321,6 +321,7 @@ FAULT_PROBES = {
     "object_wrong": (_ok(), lambda r: r.json()["object"] != "response"),
     "metadata_dropped": (_ok(metadata={"k": "v"}), lambda r: r.json()["metadata"] != {"k": "v"}),
     "empty_output": (_ok(), lambda r: r.json()["output"] == []),
+    "response_body_null": (_ok(), lambda r: r.is_success and r.content.strip() == b"null"),
     "content_string": (_ok(), lambda r: any(isinstance(item["content"], str) for item in r.json()["output"])),
     "role_wrong": (_ok(), lambda r: any(item["role"] != "assistant" for item in r.json()["output"])),
     "text_empty": (_ok(), lambda r: output_text(r) == ""),
@@ -363,7 +364,17 @@ def test_fault_table_covers_every_fault():
         assert fault.description and "\n" not in fault.description
 
 
-test_clean_gateway_breaks_no_probe, test_fault_breaks_only_its_own_probe = probe_tests(FAULT_PROBES, _broken_probes)
+test_clean_gateway_breaks_no_probe, test_fault_breaks_only_its_own_probe = probe_tests(
+    FAULT_PROBES, _broken_probes, BODY_READING_FAULTS)
+
+
+def test_the_null_body_switch_breaks_its_probe(http):
+    """It leaves no body for the other probes to read (BODY_FAULTS): its own probe, alone."""
+    request, broken = FAULT_PROBES["response_body_null"]
+    with ReferenceServer(faults=["response_body_null"]) as server:
+        assert broken(send(http, server, **request))
+    with ReferenceServer() as server:
+        assert not broken(send(http, server, **request))
 
 
 def test_unknown_fault_is_rejected_with_the_valid_names():

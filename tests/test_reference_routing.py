@@ -13,7 +13,7 @@ import pytest
 from auriko.errors.types import AurikoAPIError
 from auriko.models.providers import DirectoryResponse, ModelList
 from auriko.route_types import GatewayOptions, RoutingMetadata, RoutingOptions
-from gateway_probes import broken_probes, memoized, probe_tests, read_stream
+from gateway_probes import BODY_READING_FAULTS, broken_probes, memoized, probe_tests, read_stream
 
 from respcheck.reference import DEFAULT_API_KEY, FAULTS, ReferenceServer
 from respcheck.reference.assets import data_url
@@ -722,7 +722,7 @@ def test_gateway_fault_table_covers_every_gateway_fault():
 
 
 test_clean_gateway_breaks_no_gateway_probe, test_fault_breaks_only_its_own_gateway_probe = probe_tests(
-    GATEWAY_PROBES, _broken_gateway_probes)
+    GATEWAY_PROBES, _broken_gateway_probes, BODY_READING_FAULTS)
 
 
 # --- what each fault does, exactly -----------------------------------------------------------------------

@@ -120,6 +120,8 @@ async def post_response(request: Request) -> Response:
         stream.status_code = status
         return stream
     body = create_response(body, _faults(request), request.app.state.prompt_cache)
+    if "response_body_null" in _faults(request):
+        body = None  # a 200 whose JSON is no Response object at all
     return _json(request, body, status=status)
 
 

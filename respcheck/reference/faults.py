@@ -58,6 +58,8 @@ _FAULT_LIST = [
           "response.schema", "responses"),
     Fault("metadata_dropped", "answers request metadata as {}", "field", "responses"),
     Fault("empty_output", "returns output: [] on a completed response", "response.output_empty", "responses"),
+    Fault("response_body_null", "answers a successful non-stream POST /v1/responses with the JSON body null",
+          "response.schema", "responses"),
     Fault("content_string", "returns message content as a plain string, chat style",
           "response.schema", "responses"),
     Fault("role_wrong", 'returns the output message with role "model"',
