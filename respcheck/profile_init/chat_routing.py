@@ -7,7 +7,7 @@ import json
 
 from ..model import casedata
 from .endpoints import Survey
-from .probes import CHAT_WEATHER_TOOL, CITY_SCHEMA, PONG, _body, _chat_message, _feature, _model, _post
+from .probes import CHAT_WEATHER_TOOL, CITY_SCHEMA, PONG, _body, _chat_message, _feature, _model, _post, _refused
 
 
 def _chat_ready(survey: Survey) -> bool:
@@ -91,11 +91,7 @@ def probe_responses_only(survey: Survey) -> None:
         return
     answer = _post(survey, "chat_completions", {"model": model, "messages": _messages(PONG)})
     said = survey.said(answer, "chat with the responses-only model")
-    if answer.status == 400 and answer.error_body:
-        survey.findings.error_seen("response_api_only", "invalid_request_error", answer.error_body, said)
-        survey.findings.supported("chat.responses_only_models", said)
-    else:
-        survey.findings.absent("chat.responses_only_models", f"{said}: not refused with a 400")
+    _refused(survey, answer, said, "response_api_only", "chat.responses_only_models")
 
 
 def probe_unavailable(survey: Survey) -> None:

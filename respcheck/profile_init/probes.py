@@ -69,6 +69,15 @@ def _stateful(survey: Survey, cap: str, answer: Answer, what: str, works: bool) 
 
 # -- Responses basics ------------------------------------------------------
 
+def _refused(survey: Survey, answer: Answer, said: str, code: str, cap: str) -> None:
+    """A request the target should refuse with 400: its error maps `code`, and `cap` is supported; else absent."""
+    if answer.status == 400 and answer.error_body:
+        survey.findings.error_seen(code, "invalid_request_error", answer.error_body, said)
+        survey.findings.supported(cap, said)
+    else:
+        survey.findings.absent(cap, f"{said}: not refused with a 400")
+
+
 def probe_responses(survey: Survey) -> None:
     """One request carrying message items, a second turn, instructions,
     metadata and store: false; a plain string input if that is refused."""
@@ -288,11 +297,7 @@ def probe_vision_refused(survey: Survey) -> None:
     images = casedata.assets(survey.findings.base_url, {})
     answer = _post(survey, "responses", {"model": text_only, "input": _image_input(images["red_png_data_url"])})
     said = survey.said(answer, "an image to a text-only model")
-    if answer.status == 400 and answer.error_body:
-        survey.findings.error_seen("vision_not_supported", "invalid_request_error", answer.error_body, said)
-        survey.findings.supported("responses.vision.rejected_on_text_models", said)
-    else:
-        survey.findings.absent("responses.vision.rejected_on_text_models", f"{said}: not refused with a 400")
+    _refused(survey, answer, said, "vision_not_supported", "responses.vision.rejected_on_text_models")
 
 
 def probe_reasoning(survey: Survey) -> None:
