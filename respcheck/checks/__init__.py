@@ -81,6 +81,7 @@ RULES = {
     "tool.arguments": "call arguments are a JSON object valid under the tool's parameters",
     "tool.choice": "tool_choice none / required / a forced function is obeyed",
     "tool.parallel": "parallel_tool_calls false gives at most one call",
+    "tool.max_calls": "no more function calls than max_tool_calls",
     "structured.schema": "with text.format json_schema the output text is JSON valid under that schema",
     "structured.json": "with text.format json_object the output text is a JSON object",
     "logprobs.shape": "logprob entries are well formed (logprob <= 0)",

@@ -2,7 +2,7 @@
 
 Every function_call item names a tool the request offered, carries arguments
 that parse as a JSON object valid under that tool's `parameters`, and obeys
-`tool_choice` and `parallel_tool_calls`. A gateway that drops the tools, or
+`tool_choice`, `parallel_tool_calls` and `max_tool_calls`. A gateway that drops the tools, or
 translates the call into Chat Completions' nested shape, fails here whatever
 the case says.
 """
@@ -62,6 +62,10 @@ def check_tool_calls(ctx: CheckContext) -> list[Failure]:
     failures += _choice(ctx, request, calls, output)
     if request.get("parallel_tool_calls") is False and len(calls) > 1:
         failures.append(ctx.fail("tool.parallel", f"parallel_tool_calls is false, yet {len(calls)} calls came back",
+                                 path="$.output"))
+    limit = request.get("max_tool_calls")
+    if isinstance(limit, int) and not isinstance(limit, bool) and len(calls) > limit:
+        failures.append(ctx.fail("tool.max_calls", f"max_tool_calls is {limit}, yet {len(calls)} calls came back",
                                  path="$.output"))
     return failures
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import verbosity as verbosity_levels
+
 DEFAULT_ANSWER = "This is the respcheck reference gateway."
 UNKNOWN_CODE_WORD = "I do not know your code word."
 REFUSAL = "I can't help with that."
@@ -83,10 +85,12 @@ def last_user_text(messages: list[Message]) -> str:
     return "" if index is None else messages[index][1]
 
 
-def reply(instructions: str | None, messages: list[Message], image: str | None = None) -> Reply:
+def reply(instructions: str | None, messages: list[Message], image: str | None = None,
+          verbosity: str | None = None) -> Reply:
     """Answer a conversation; rules are tried in order, the first that applies wins.
 
-    `image` is what the model sees in the input's image (see `vision.see`), None for nothing.
+    `image` is what the model sees in the input's image (see `vision.see`), None for nothing;
+    `verbosity` is text.verbosity, which sets the length of an explanation.
     """
     exact = _reply_exactly(instructions)
     if exact is not None:
@@ -117,6 +121,10 @@ def reply(instructions: str | None, messages: list[Message], image: str | None =
 
     if _ASKS_IMAGE.search(question):
         return _text(image or NO_IMAGE)
+
+    explained = verbosity_levels.explanation(question, verbosity)
+    if explained is not None:
+        return _text(explained)
 
     if _ASKS_CODE_WORD.search(question):
         # The most recent earlier mention wins, whoever said it.

@@ -11,7 +11,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from . import engine, logprobs, reasoning, structured, tools, vision
+from . import engine, logprobs, reasoning, structured, tools, verbosity, vision
 from .catalog import Model
 from .engine import Part, Reply
 from .request import ParsedRequest
@@ -34,6 +34,8 @@ def generate(parsed: ParsedRequest, model: Model, faults: frozenset[str]) -> Out
     worked = effort  # the effort the model works at; `effort` is what the Response echoes
     if "reasoning_effort_ignored" in faults and effort not in (None, "none"):
         worked = reasoning.DEFAULT_EFFORT
+    if "effort_none_ignored" in faults and effort == "none":
+        worked = reasoning.DEFAULT_EFFORT  # the gateway maps none to the provider's default
     image = vision.see(parsed.images, model, faults)
     logprobs.check_model(request, model)
 
@@ -43,8 +45,8 @@ def generate(parsed: ParsedRequest, model: Model, faults: frozenset[str]) -> Out
 
     items: list[dict] = []
     reasoning_tokens = 0
-    if effort not in (None, "none") and "reasoning_dropped" not in faults:
-        items.append(reasoning.item(request, question))
+    if worked not in (None, "none") and "reasoning_dropped" not in faults:
+        items.append(reasoning.item(request, question, faults))
         reasoning_tokens = 0 if "reasoning_tokens_missing" in faults else reasoning.TOKENS[worked]
 
     if parsed.tool_output is not None:
@@ -56,7 +58,8 @@ def generate(parsed: ParsedRequest, model: Model, faults: frozenset[str]) -> Out
             reply = Reply((("output_text", tools.round_trip_answer(parsed.tool_output)),))
     else:
         calls = tools.decide(request, question, faults)
-        reply = engine.reply(instructions, messages, image)
+        wanted = None if "verbosity_ignored" in faults else verbosity.requested(request)
+        reply = engine.reply(instructions, messages, image, verbosity=wanted)
 
     if calls:
         call_items = [tools.call_item(name, arguments, faults) for name, arguments in calls]

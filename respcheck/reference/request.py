@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import reasoning, routing, structured, tools
+from . import reasoning, routing, service_tier, structured, tools, verbosity
 from .engine import Message
 from .errors import ApiError, invalid
 
@@ -30,6 +30,12 @@ TEXT_PARTS = frozenset({"input_text", "output_text"})
 IGNORED_PARTS = frozenset({"refusal"})
 IGNORED_ITEMS = frozenset({"reasoning"})
 MAX_GATEWAY_MODELS = 10
+# The openai SDK's ResponseIncludable. Those for tools the gateway lacks are accepted and produce nothing.
+INCLUDABLE = frozenset({
+    "file_search_call.results", "web_search_call.results", "web_search_call.action.sources",
+    "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs",
+    "reasoning.encrypted_content", "message.output_text.logprobs",
+})
 
 # Optional fields checked by JSON type only (null always allowed).
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -79,14 +85,15 @@ def parse_request(body: dict, faults: frozenset[str]) -> ParsedRequest:
     routing.validate(body)
     if "input" not in body:
         raise invalid("missing_required_parameter", "Missing required parameter: 'input'.", "input")
-    _check_types(body)
+    _check_types(body, faults)
     _check_refused_features(body, faults)
     parsed = parse_input(body["input"], faults)
     tools.validate(body)
     structured.validate(body, body.get("instructions"), parsed.messages)
     reasoning.validate(body, faults)
-    if body.get("include") is not None and not all(isinstance(value, str) for value in body["include"]):
-        raise _bad_value("include", "'include' must be a list of strings.")
+    verbosity.validate(body)
+    service_tier.validate(body)
+    _check_include(body.get("include") or [], faults)
     return ParsedRequest(body, models, body.get("instructions"), parsed.messages, parsed.images, parsed.tool_output)
 
 
@@ -122,8 +129,18 @@ def _requested_models(body: dict, faults: frozenset[str]) -> list[str]:
     return [model]
 
 
-def _check_types(body: dict) -> None:
+def _check_include(include: list, faults: frozenset[str]) -> None:
+    if not all(isinstance(value, str) for value in include):
+        raise _bad_value("include", "'include' must be a list of strings.")
+    unknown = [value for value in include if value not in INCLUDABLE]
+    if unknown and "include_unknown_accepted" not in faults:
+        raise _bad_value("include", f"include value {unknown[0]!r} is unknown; use one of {', '.join(sorted(INCLUDABLE))}.")
+
+
+def _check_types(body: dict, faults: frozenset[str]) -> None:
     value = body["input"]
+    if not isinstance(value, (str, list)) and "input_wrong_type_500" in faults:
+        raise ApiError(500, "api_error", "internal_error", "Internal server error.")  # a crash on input.__iter__
     if not isinstance(value, (str, list)):
         raise _bad_value("input", "'input' must be a string or a list of input items.")
     if isinstance(value, list) and not value:

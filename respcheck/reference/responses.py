@@ -14,7 +14,7 @@ import secrets
 import time
 from datetime import datetime, timezone
 
-from . import engine, output, reasoning, routing, tools
+from . import engine, output, reasoning, routing, service_tier, tools
 from .cache import PromptCache, cached_tokens
 from .catalog import Model
 from .errors import ApiError
@@ -96,7 +96,7 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str],
         "previous_response_id": None,
         "background": False,
         "truncation": request.get("truncation") or "disabled",
-        "service_tier": "default",
+        "service_tier": service_tier.used(request, faults),
         "routing_metadata": chosen.metadata(usage["input_tokens"], usage["output_tokens"]),
     }
 
@@ -127,6 +127,8 @@ def build_response(parsed: ParsedRequest, model: Model, faults: frozenset[str],
         body["tools"] = []
     if "echo_prompt_cache_key_missing" in faults:
         body["prompt_cache_key"] = None
+    if "echo_safety_identifier_missing" in faults:
+        body["safety_identifier"] = None
     if "routing_model_mismatch" in faults and (parsed.body.get("gateway") or {}).get("models"):
         body["model"] = body["model"] + "-latest"  # an alias, while routing_metadata names the real model
     return body

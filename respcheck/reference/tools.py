@@ -122,6 +122,9 @@ def decide(body: dict, question: str, faults: frozenset[str]) -> list[Call]:
         wanted = mentioned
     if body.get("parallel_tool_calls") is False and "tool_parallel_ignored" not in faults:
         wanted = wanted[:1]
+    limit = body.get("max_tool_calls")
+    if limit is not None and "max_tool_calls_ignored" not in faults:
+        wanted = wanted[:limit]  # the calls beyond the limit are not made
     calls = []
     for name, value in wanted:
         arguments = build_arguments(by_name[name].get("parameters") or {}, value or fallback)
