@@ -29,16 +29,19 @@ NOT_FAILED = frozenset({"streaming.error", "chat.stream_error"})
 ERROR_PARAM_CASES = {
     "responses.errors.unknown_field", "responses.errors.missing_model", "responses.errors.missing_input",
     "responses.errors.wrong_type", "responses.errors.unknown_model", "responses.errors.model_and_gateway_models",
+    "responses.errors.input_wrong_type", "responses.errors.include_unknown",
 }
 # A case whose message comes from an earlier step than the last one.
 FIRST_STEP_MESSAGE = frozenset({"responses.state.previous_response_id"})
 TOOL_CALL_CASES = frozenset({
     "tools.call.auto", "tools.choice.forced", "tools.choice.required", "tools.parallel.allowed",
-    "tools.parallel.disabled", "tools.round_trip", "parity.tool_call",
+    "tools.parallel.disabled", "tools.round_trip", "parity.tool_call", "responses.max_tool_calls",
 })
 PARITY = frozenset({"parity.text_and_usage", "parity.tool_call"})
 # The cases that send tools to POST /responses and get a 2xx answer (parity.tool_call in its first step).
 TOOLS_SENT = TOOL_CALL_CASES | {"tools.choice.none"}
+# The cases that hold xhigh and max to more reasoning than high.
+EFFORT_BEYOND_HIGH = ("reasoning.effort_xhigh_changes_work", "reasoning.effort_max_changes_work")
 TEXT_CASES = frozenset({
     "responses.text.string_input", "responses.text.message_items", "responses.text.easy_message",
     "responses.text.multi_turn", "responses.text.instructions", "responses.text.store_false",
@@ -76,7 +79,9 @@ EXPECTED = {
     "unknown_field_ignored": Expect("status", only("responses.errors.unknown_field")),
     "auth_ignored": Expect("status", only("auth.missing_key", "auth.invalid_key")),
     "instructions_ignored": Expect("output.text", only("responses.text.instructions", "parity.text_and_usage")),
-    "history_dropped": Expect("output.text", only("responses.text.multi_turn")),
+    # The encrypted-reasoning case's next turn recalls a code word from the first turn's message.
+    "history_dropped": Expect("output.text", only("responses.text.multi_turn",
+                                                   "responses.include.reasoning_encrypted_content")),
     "metadata_dropped": Expect("field", only("responses.text.metadata_echo")),
     # Every case that reads the answer's text sees it, through whichever rule reads it.
     "text_empty": Expect("output.text", OK_MESSAGE,
@@ -84,7 +89,10 @@ EXPECTED = {
                          exclude=frozenset({  # these read usage, metadata, logprobs or item kinds, not the text
                              "caching.repeat_prompt", "logprobs.without_include", "responses.text.metadata_echo",
                              "streaming.error", "tools.choice.none", "routing.optimize_cost", "routing.pool",
-                             "routing.providers", "reasoning.effort_changes_work"})),
+                             "routing.providers", "reasoning.effort_changes_work",
+                             "reasoning.effort_xhigh_changes_work", "reasoning.effort_max_changes_work",
+                             "responses.service_tier.auto", "responses.service_tier.requested",
+                             "responses.safety_identifier", "responses.user"})),
     # Every case that reads a non-stream Response: the body is none at all.
     "response_body_null": Expect("response.schema", OK_JSON, plus=frozenset({"tools.round_trip[stream=true]"})),
     "empty_output": Expect("response.output_empty", OK, exclude=frozenset({
@@ -138,7 +146,8 @@ EXPECTED = {
     "tool_call_chat_shape": Expect("tool.chat_shape", TOOL_CALL_CASES, also=frozenset({"response.schema"})),
     "tool_output_ignored": Expect("output.text", only("tools.round_trip")),
     "stream_tool_arguments_mismatch": Expect("stream.delta_join", only(
-        "tools.call.auto[stream=true]", "tools.choice.forced[stream=true]", "tools.parallel.allowed[stream=true]")),
+        "tools.call.auto[stream=true]", "tools.choice.forced[stream=true]", "tools.parallel.allowed[stream=true]",
+        "responses.max_tool_calls[stream=true]")),
     "structured_output_ignored": Expect("structured.schema", only("structured.json_schema"),
                                         also=frozenset({"output.text"})),
     "structured_schema_violated": Expect("structured.schema", only("structured.json_schema"),
@@ -146,11 +155,13 @@ EXPECTED = {
     "json_object_ignored": Expect("structured.json", only("structured.json_object"), also=frozenset({"output.text"})),
     "vision_image_dropped": Expect("output.text", only("vision.data_url", "vision.image_url")),
     "vision_text_model_accepts": Expect("status", only("vision.text_only_model")),
-    "reasoning_dropped": Expect("output.items", only("reasoning.summary", "reasoning.effort_changes_work"),
+    "reasoning_dropped": Expect("output.items", only("reasoning.summary", "reasoning.effort_changes_work",
+                                                     *EFFORT_BEYOND_HIGH, "responses.include.reasoning_encrypted_content"),
                                 also=frozenset({"field"})),
     "reasoning_effort_minimal_rejected": Expect("status", only("reasoning.effort[effort=minimal]")),
     "reasoning_tokens_missing": Expect("reasoning.tokens", only("reasoning.summary", "reasoning.effort",
-                                                                "reasoning.effort_changes_work"),
+                                                                "reasoning.effort_changes_work", *EFFORT_BEYOND_HIGH,
+                                                                "responses.include.reasoning_encrypted_content"),
                                        also=frozenset({"field"})),
     "stream_reasoning_summary_missing": Expect("stream.done_matches_item", only("reasoning.summary[stream=true]")),
     "logprobs_dropped": Expect("field", only("logprobs.with_include")),
@@ -202,7 +213,7 @@ EXPECTED = {
     # -- the echo of the request, and an effect an echo could hide ----------------------
     "echo_tools_empty": Expect("request.echo", TOOLS_SENT),
     "echo_prompt_cache_key_missing": Expect("request.echo", only("caching.repeat_prompt")),
-    "reasoning_effort_ignored": Expect("field", only("reasoning.effort_changes_work")),
+    "reasoning_effort_ignored": Expect("field", only("reasoning.effort_changes_work", *EFFORT_BEYOND_HIGH)),
     # -- switches that prove the rules no switch above reaches --------------------------
     "error_headers_missing": Expect("header", only("responses.errors.error_headers")),
     "completed_with_incomplete_details": Expect("response.status", OK, exclude=frozenset({
@@ -218,6 +229,21 @@ EXPECTED = {
                                                            "routing.pool"), also=frozenset({"field"})),
     "model_list_object_wrong": Expect("schema", only("models.list", "models.listings_agree"),
                                       also=frozenset({"field"})),
+    # --- request fields ---
+    "max_tool_calls_ignored": Expect("tool.max_calls", only("responses.max_tool_calls"),
+                                     also=frozenset({"output.items"})),
+    "verbosity_ignored": Expect("field", only("responses.text.verbosity_changes_length")),
+    "service_tier_ignored": Expect("field", only("responses.service_tier.requested[tier=flex]",
+                                                 "responses.service_tier.requested[tier=priority]")),
+    "service_tier_auto_echoed": Expect("field", only("responses.service_tier.auto")),
+    "echo_safety_identifier_missing": Expect("request.echo", only("responses.safety_identifier"),
+                                             also=frozenset({"field"})),
+    "encrypted_content_missing": Expect("field", only("responses.include.reasoning_encrypted_content")),
+    "include_unknown_accepted": Expect("status", only("responses.errors.include_unknown")),
+    "effort_none_ignored": Expect("output.items", only("reasoning.effort_none"), also=frozenset({"field"})),
+    "effort_xhigh_rejected": Expect("status", only("reasoning.effort[effort=xhigh]",
+                                                   "reasoning.effort_xhigh_changes_work")),
+    "input_wrong_type_500": Expect("status", only("responses.errors.input_wrong_type")),
 }
 
 

@@ -305,6 +305,8 @@ _FAULT_LIST = [
 FEATURE_AREAS = frozenset({"tools", "structured", "vision", "reasoning", "logprobs", "caching", "truncation"})
 # Chat Completions, routing and the model endpoints; their faults are proven in tests/test_reference_routing.py.
 GATEWAY_AREAS = frozenset({"chat", "routing", "models"})
+# Request fields with an effect or echo; their faults are proven in tests/test_reference_fields.py.
+FIELD_AREAS = frozenset({"fields"})
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULT_LIST}
 # `drop:<dotted.field>` names a field path of the request body: a.b.c, each part a JSON key of letters,
