@@ -44,8 +44,10 @@ def _calls(resp) -> list:
 
 
 def _text(resp) -> str:
-    return "".join(part.get("text", "") for item in resp.json()["output"] if item["type"] == "message"
-                   for part in item["content"])
+    """The messages' output_text; "" where another switch bent the shape (string content, no output)."""
+    output = resp.json().get("output") if resp.is_success else None
+    return "".join(part.get("text", "") for item in output or [] if item.get("type") == "message"
+                   and isinstance(item.get("content"), list) for part in item["content"] if isinstance(part, dict))
 
 
 def _error_param(resp) -> str | None:
