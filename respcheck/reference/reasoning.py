@@ -70,5 +70,6 @@ def item(body: dict, question: str, faults: frozenset[str] = frozenset()) -> dic
 
 
 def _sealed(question: str) -> str:
-    # Opaque to the client, like a provider's: only its owner reads it back (and the reference never does).
-    return base64.urlsafe_b64encode(f"respcheck:{secrets.token_hex(8)}:{question[:64]}".encode()).decode()
+    # Opaque to the client, like a provider's (only its owner reads it back, and the reference never does);
+    # the same question seals the same way, so runs compare byte for byte.
+    return base64.urlsafe_b64encode(f"respcheck-reasoning:{question[:64]}".encode()).decode()
