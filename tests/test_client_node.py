@@ -493,3 +493,58 @@ def test_the_driver_ships_with_the_package(repo):
     assert "respcheck.clients" in setuptools["packages"]
     assert setuptools["package-data"]["respcheck.clients"] == ["node_driver.mjs"]
     assert node.DRIVER.is_file()
+
+
+# --- the embedded reference gateway's own answers ----------------------------
+
+WEATHER = {"type": "function", "name": "get_weather", "description": "Weather for a city",
+           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+GATEWAY_CALLS = [
+    ("responses.create", "/responses", {"model": "ref-text-1", "input": "Say hello"}),
+    ("responses.stream", "/responses", {"model": "ref-text-1", "input": "Say hello", "stream": True}),
+    ("responses.create", "/responses", {"model": "ref-text-1", "input": "Call get_weather for Paris.",
+                                        "tools": [WEATHER]}),
+    ("responses.stream", "/responses", {**STRUCTURED, "stream": True}),
+    ("chat.completions.create", "/chat/completions", CHAT_REQUEST),
+    ("chat.completions.stream", "/chat/completions",
+     {**CHAT_REQUEST, "stream": True, "stream_options": {"include_usage": True}}),
+]
+
+
+def recorded(http, server, path: str, request: dict | None) -> tuple[int, dict, bytes]:
+    from respcheck.reference.app import DEFAULT_API_KEY
+
+    headers = {"authorization": f"Bearer {DEFAULT_API_KEY}"}
+    url = server.base_url + path
+    answer = http.get(url, headers=headers) if request is None else http.post(url, json=request, headers=headers)
+    return answer.status_code, dict(answer.headers), answer.content
+
+
+@pytest.mark.parametrize("operation, path, request_body", GATEWAY_CALLS, ids=[f"{op}-{n}" for n, (op, _, _)
+                                                                              in enumerate(GATEWAY_CALLS)])
+def test_the_clean_reference_gateway_breaks_nothing(views, http, server, operation, path, request_body):
+    status, headers, body = recorded(http, server, path, request_body)
+    assert status == 200
+    view = views.view(replay_of(operation, request_body, status, headers, body))
+    assert view["raised"] is None
+    values = view["values"]
+    if operation.startswith("responses."):
+        assert values["status"] == "completed" and values["id"].startswith("resp_")
+        assert values["usage"]["total_tokens"] > 0
+        if "tools" in request_body:
+            assert [call["name"] for call in values["function_calls"]] == ["get_weather"]
+            assert json.loads(values["function_calls"][0]["arguments"]) == {"city": "Paris"}
+        elif "text" in request_body:
+            assert isinstance(values["parsed"], dict) and "parse_error" not in values
+        else:
+            assert values["output_text"]
+    else:
+        assert values["chat_content"] and values["finish_reason"] == "stop"
+        assert values["chat_usage"]["total_tokens"] > 0
+
+
+def test_the_reference_gateways_model_list(views, http, server):
+    status, headers, body = recorded(http, server, "/models", None)
+    listed = [entry["id"] for entry in json.loads(body)["data"]]
+    assert views.view(replay_of("models.list", None, status, headers, body)) == {
+        "raised": None, "values": {"model_ids": listed}}
