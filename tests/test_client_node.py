@@ -548,3 +548,28 @@ def test_the_reference_gateways_model_list(views, http, server):
     listed = [entry["id"] for entry in json.loads(body)["data"]]
     assert views.view(replay_of("models.list", None, status, headers, body)) == {
         "raised": None, "values": {"model_ids": listed}}
+
+
+def test_a_driver_killed_between_views_is_started_afresh(views):
+    views.view(replay_of("models.list", None, 200, JSON, b'{"data": []}'))
+    views._child.proc.kill()
+    views._child.proc.wait()
+    assert views.view(replay_of("models.list", None, 200, JSON, b'{"data": [{"id": "m"}]}'))["values"] == {
+        "model_ids": ["m"]}
+
+
+def test_a_chat_style_error_frame_in_a_responses_stream_is_an_api_error_without_status(views):
+    body = text_stream(drop=("response.completed",)) + \
+        b'data: {"error": {"message": "upstream failed", "type": "server_error", "code": "server_error"}}\n\n'
+    view = responses(views, body, "responses.stream", headers=SSE)
+    assert view["raised"] == {"type": "APIError", "message": "upstream failed", "status": None,
+                              "api_error": False, "code": "server_error"}
+
+
+def test_an_unknown_stream_event_breaks_the_sdks_stream_helper(views):
+    """The npm SDK's accumulator refuses an event type it does not know (a vendor keep-alive)."""
+    frames = text_stream().split(b"\n\n")
+    body = b"\n\n".join(frames[:2] + [frame("response.keepalive", sequence_number=99).encode().rstrip()] + frames[2:])
+    view = responses(views, body, "responses.stream", headers=SSE)
+    assert view["raised"]["type"] == "OpenAIError"
+    assert view["raised"]["message"].startswith("Unhandled response stream event: ")

@@ -265,6 +265,8 @@ class NodeViews:
 
     def _exchange(self, line: bytes, seq: int | None) -> dict:
         """Send one line, wait for the answer carrying seq (bounded by timeout)."""
+        if self._child is not None and self._child.proc.poll() is not None:
+            self._drop_child()    # ended since the last view (killed from outside): start afresh
         if self._child is None:
             self._child = self._start()
         child = self._child

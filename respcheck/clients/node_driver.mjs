@@ -133,11 +133,10 @@ function chatValues(completion, request) {
   return values;
 }
 
-// A streaming call sends stream: true itself; a plain create must not.
+// A streaming helper sends stream: true itself; a plain create must not.
 function plainBody(request) {
   const body = { ...(request ?? {}) };
   delete body.stream;
-  delete body.stream_options;
   return body;
 }
 
