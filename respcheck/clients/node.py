@@ -177,22 +177,27 @@ class _Child:
         self.answers: queue.Queue = queue.Queue()
         self.stderr: collections.deque = collections.deque(maxlen=20)
         threading.Thread(target=self._read_answers, name="openai-node-out", daemon=True).start()
-        threading.Thread(target=self._read_stderr, name="openai-node-err", daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, name="openai-node-err", daemon=True)
+        self._stderr_reader.start()
 
+    # Each reader closes its own pipe at the end, so no other thread closes it under it.
     def _read_answers(self) -> None:
-        for line in self.proc.stdout:
-            self.answers.put(line)
+        with self.proc.stdout:
+            for line in self.proc.stdout:
+                self.answers.put(line)
         self.answers.put(None)   # the process has ended
 
     def _read_stderr(self) -> None:
-        for line in self.proc.stderr:
-            self.stderr.append(line.decode("utf-8", "replace").rstrip())
+        with self.proc.stderr:
+            for line in self.proc.stderr:
+                self.stderr.append(line.decode("utf-8", "replace").rstrip())
 
     def exit_note(self) -> str:
         try:
             code = self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             code = None
+        self._stderr_reader.join(timeout=10)   # its last lines usually say why
         tail = " | ".join(line for line in self.stderr if line)[-400:]
         return f"node driver exited (code {code})" + (f": {tail}" if tail else "")
 
@@ -201,18 +206,15 @@ class _Child:
         self.proc.stdin.flush()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()    # the driver leaves at the end of its input
-                self.proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        try:
+            self.proc.stdin.close()    # the driver leaves at the end of its input
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 class NodeViews:
