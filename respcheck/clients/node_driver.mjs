@@ -35,6 +35,8 @@ function oneLine(text) {
   return flat.length > MESSAGE_LIMIT ? flat.slice(0, MESSAGE_LIMIT) + '…' : flat;
 }
 
+// The SDK mostly throws Errors; its stream helper rejects with an `error` event's
+// own object, whose type is then "Object" (the SDK's view, recorded as it is).
 function describe(error) {
   const isObject = error !== null && typeof error === 'object';
   const status = isObject && Number.isInteger(error.status) ? error.status : null;
