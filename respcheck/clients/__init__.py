@@ -1,0 +1,1 @@
+"""Real clients (SDKs) replaying recorded answers, for the client verdict."""
