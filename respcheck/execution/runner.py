@@ -6,6 +6,7 @@ Nothing here knows pytest; the plugin turns a `CaseRun` into an outcome.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 
 from ..model import casedata
@@ -140,6 +141,25 @@ def _in_step(failure: Failure, ctx: CheckContext) -> Failure:
     return Failure(failure.rule, failure.message, failure.path, ctx.step, line, source)
 
 
+POLL_ATTEMPTS, POLL_INTERVAL = 10, 1.0
+
+
+def _poll(client: Client, exchange: Exchange, poll: dict, context: dict, send) -> Exchange:
+    """Send again while the answer does not match `poll.until` (a background
+    response not finished yet) and attempts remain; the last answer is judged."""
+    until = render(poll["until"], context)
+    attempts = poll.get("attempts", POLL_ATTEMPTS)
+    for _ in range(attempts - 1):
+        body = exchange.json if exchange.error is None else MISSING
+        if exchange.error or not isinstance(body, dict):
+            return exchange  # nothing to wait on: the checks say what is wrong
+        if all(mismatch(spec, get(body, path)) is None for path, spec in until.items()):
+            return exchange
+        time.sleep(poll.get("interval", POLL_INTERVAL))
+        exchange = send()
+    return exchange
+
+
 def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str],
              replace_expect: dict | None = None) -> CaseRun:
     """`replace_expect`: what a single-request case expects instead of its own
@@ -180,6 +200,10 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
             exchange = client.send_stream(method, wire_path, headers=headers, body=body, on_frame=checker.feed)
         else:
             exchange = client.send(method, wire_path, query=request.get("query"), headers=headers, body=body)
+            if step.poll:
+                exchange = _poll(client, exchange, step.poll, context,
+                                 lambda: client.send(method, wire_path, query=request.get("query"), headers=headers,
+                                                     body=body))
         step_run = StepRun(step, exchange, expect, decision if decision.kind == "reject" else None, checker)
         run.steps.append(step_run)
         if exchange.error:
