@@ -246,8 +246,10 @@ RUN_ARGS = {"stream_stall": ("--stream-idle-timeout", "3")}
 STATEFUL = ("--profile", "reference-stateful")
 STATEFUL_EXPECTED = {
     "retrieve_output_differs": Expect("field", only("state.retrieve.equal", "state.retrieve.include",
-                                                    "state.background.poll"), also=frozenset({"output.text"})),
+                                                    "state.retrieve.stream", "state.background.poll"),
+                                      also=frozenset({"output.text"})),
     "retrieve_include_ignored": Expect("field", only("state.retrieve.include")),
+    "retrieve_stream_ignored": Expect("stream.content_type", only("state.retrieve.stream")),
     "delete_keeps_response": Expect("status", only("state.delete")),
     "store_false_stored": Expect("status", only("state.store_false_not_retrievable")),
     # The order of conversation items is the same list code's.

@@ -118,6 +118,14 @@ def test_include_on_retrieve_adds_logprobs_in_either_query_spelling(sdk, http):
     assert sdk.responses.retrieve(created.id).output[0].content[0].logprobs == []
 
 
+def test_retrieve_with_stream_replays_the_events_of_the_stored_response(sdk):
+    created = sdk.responses.create(model=TEXT, input="Reply with exactly: REPLAYED")
+    events = list(sdk.responses.retrieve(created.id, stream=True))
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    assert events[-1].response.model_dump() == created.model_dump()
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "REPLAYED"
+
+
 def test_delete_then_retrieve_is_404_and_a_second_delete_too(sdk, http):
     created = sdk.responses.create(model=TEXT, input="Reply with exactly: C")
     answer = http.delete(f"/responses/{created.id}")

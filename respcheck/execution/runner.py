@@ -141,6 +141,11 @@ def _in_step(failure: Failure, ctx: CheckContext) -> Failure:
     return Failure(failure.rule, failure.message, failure.path, ctx.step, line, source)
 
 
+def _query_flag(query, name: str) -> bool:
+    value = (query or {}).get(name) if isinstance(query, dict) else None
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
 POLL_ATTEMPTS, POLL_INTERVAL = 10, 1.0
 
 
@@ -189,7 +194,8 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
         path = request.get("path", "/responses")  # logical: what the checks decide on
         wire_path = paths_of(profile).target(path)  # where the profile says the endpoint is
         headers = client.build_headers(request.get("auth", "default"), request.get("headers"), content_type)
-        streaming = method == "POST" and isinstance(request.get("body"), dict) and request["body"].get("stream") is True
+        streaming = (method == "POST" and isinstance(request.get("body"), dict) and request["body"].get("stream") is True) \
+            or (method == "GET" and _query_flag(request.get("query"), "stream"))  # a stored response replayed
         checker = None
         if streaming:
             if path.rstrip("/") == "/chat/completions":
@@ -197,7 +203,8 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
                 checker = ChatStreamChecker(settings, request["body"])
             else:
                 checker = StreamChecker(profile.settings, (expect.get("stream") or {}).get("sequence"))
-            exchange = client.send_stream(method, wire_path, headers=headers, body=body, on_frame=checker.feed)
+            exchange = client.send_stream(method, wire_path, headers=headers, body=body, on_frame=checker.feed,
+                                          query=request.get("query"))
         else:
             exchange = client.send(method, wire_path, query=request.get("query"), headers=headers, body=body)
             if step.poll:

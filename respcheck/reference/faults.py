@@ -279,6 +279,8 @@ _FAULT_LIST = [
     Fault("retrieve_output_differs", "GET /v1/responses/{id} returns an output text other than the one created",
           "field", "state"),
     Fault("retrieve_include_ignored", "GET /v1/responses/{id} ignores include (no token logprobs)", "field", "state"),
+    Fault("retrieve_stream_ignored", "answers GET /v1/responses/{id}?stream=true with JSON, not the replayed events",
+          "stream.content_type", "state"),
     Fault("delete_keeps_response", "DELETE /v1/responses/{id} answers deleted, yet GET still returns it", "status",
           "state"),
     Fault("store_false_stored", "stores a store: false response: GET returns it", "status", "state"),

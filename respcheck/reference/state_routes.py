@@ -18,6 +18,7 @@ from . import compaction, engine, stateful
 from .errors import ApiError, invalid
 from .request import parse_request
 from .store import Store, StoredResponse, page
+from .streaming import event_stream_response
 
 MAX_LIMIT = 100
 
@@ -75,7 +76,11 @@ async def get_response(request: Request, respond) -> Response:
     if record is None:
         return not_found(request, "Response", response_id)
     faults = request.app.state.faults
-    return respond(request, stateful.with_include(stateful.current(record, faults), _include(request), faults))
+    shown = stateful.with_include(stateful.current(record, faults), _include(request), faults)
+    if request.query_params.get("stream") == "true" and "retrieve_stream_ignored" not in faults:
+        # The stored response replayed as the events that made it (OpenAI: GET ...?stream=true).
+        return event_stream_response(shown, faults, request.app.state.stopping)
+    return respond(request, shown)
 
 
 async def delete_response(request: Request, respond) -> Response:
