@@ -4,6 +4,8 @@ shapes), and that the default gateway is unchanged by it."""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 
 import httpx
@@ -358,3 +360,33 @@ def test_serve_help_names_the_stateful_switch(capsys):
     except SystemExit:
         pass
     assert "--stateful" in capsys.readouterr().out
+
+
+# --- a whole run against the stateful profile ----------------------------------------------------------------
+def _stateful_run(pytester, repo, report_dir, *args):
+    result = pytester.runpytest_inprocess(
+        str(repo / "cases" / "state"), str(repo / "cases" / "unsupported"), "-p", "no:cacheprovider", "-q",
+        "--rootdir", str(repo), "-W", "ignore::pytest.PytestAssertRewriteWarning", "--profile", "reference-stateful",
+        "--report-dir", str(report_dir), *args)
+    return result, json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+
+
+def test_results_name_endpoint_templates_and_a_concurrent_run_reads_like_a_sequential_one(pytester, repo):
+    documents = {}
+    for n in ("1", "8"):
+        result, documents[n] = _stateful_run(pytester, repo, pytester.path / f"r{n}", "--concurrency", n)
+        assert result.ret == 0
+    cases = {c["name"]: c for c in documents["1"]["cases"]}
+    assert cases["state.delete"]["endpoint"] == "GET /responses/{id}"
+    assert cases["state.cancel.foreground"]["endpoint"] == "POST /responses/{id}/cancel"
+    assert cases["state.conversations.lifecycle"]["endpoint"] == "GET /conversations/{id}"
+    # Never an id the gateway made (a literal id a case writes, resp_respcheck_never_stored, is the same every run).
+    assert not any(re.search(r"_[0-9a-f]{24}", c["endpoint"] or "") for c in cases.values())
+
+    def comparable(document):
+        return [{k: v for k, v in c.items() if k != "duration"} for c in document["cases"]]
+
+    assert comparable(documents["1"]) == comparable(documents["8"])
+    # Coverage counts every stateful endpoint as exercised.
+    missing = documents["1"]["coverage"]["endpoints"]["missing"]
+    assert not [e for e in missing if "/responses/" in e or "/conversations" in e], missing

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import compaction, engine, stateful
-from .errors import ApiError, invalid
+from .errors import ApiError, api_error_response, invalid
 from .request import parse_request
 from .store import Store, StoredResponse, page
 from .streaming import event_stream_response
@@ -29,9 +29,11 @@ def store_of(request: Request) -> Store:
 
 def not_found(request: Request, what: str, ident: str) -> Response:
     """404 for an id nobody stored (or one deleted since)."""
-    if "not_found_envelope_wrong" in request.app.state.faults:
+    faults = request.app.state.faults
+    if "not_found_envelope_wrong" in faults:
         return Response(json.dumps({"detail": "Not Found"}), status_code=404, media_type="application/json")
-    raise ApiError(404, "not_found_error", "resource_not_found", f"{what} with id '{ident}' not found.")
+    return api_error_response(ApiError(404, "not_found_error", "resource_not_found",
+                                       f"{what} with id '{ident}' not found."), faults)
 
 
 def list_params(request: Request) -> tuple[int, str | None, str]:
