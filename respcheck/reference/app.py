@@ -6,6 +6,12 @@ mapped onto the same code), `routing` (who serves), `catalog` (the model
 endpoints), `assets` (the images served at /v1/assets/, without auth) and
 `errors` (every non-2xx body). The `drop:<field>` fault switches act here, on the
 body as read, and `keepalive` closes connections after errors (its switch).
+
+`create_app(stateful=True)` adds the stored-response API: `stateful` (POST
+/v1/responses with store, previous_response_id, background, conversation),
+`state_routes` (GET/DELETE /v1/responses/{id}, input_items, cancel,
+input_tokens, compact), `conversations`, all over one in-memory `store.Store`.
+Without it the gateway refuses state with 400 and has none of those paths.
 """
 
 from __future__ import annotations
