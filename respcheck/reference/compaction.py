@@ -40,7 +40,7 @@ def _decode(content, index: int) -> list[tuple[str, str]]:
     return [(role, text) for role, text in messages]
 
 
-def expand(items: list, faults: frozenset[str]) -> list:
+def expand(items: list) -> list:
     """The input with every compaction item replaced by the messages it stands for."""
     expanded = []
     for index, item in enumerate(items):

@@ -111,7 +111,7 @@ def model_body(body: dict, store: Store, faults: frozenset[str]) -> tuple[dict, 
         if isinstance(value, list):
             plain["input"] = [*earlier, *value]
     if isinstance(plain.get("input"), list):
-        plain["input"] = compaction.expand(plain["input"], faults)
+        plain["input"] = compaction.expand(plain["input"])
     return plain, earlier
 
 
