@@ -1,6 +1,6 @@
 """The `respcheck` command: run the reference gateway, list its fault switches, compare two runs.
 
-    respcheck serve [--host 127.0.0.1] [--port 8765] [--api-key KEY]... [--fault NAME]...
+    respcheck serve [--host 127.0.0.1] [--port 8765] [--api-key KEY]... [--fault NAME]... [--stateful]
     respcheck faults [--json]
     respcheck rules
     respcheck lint [PATHS]...
@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="turn on a fault switch (repeatable; see `respcheck faults`)")
     serve.add_argument("--models", type=int, default=0, metavar="N",
                        help="list at least N models (more text models, for scale runs of --discover)")
+    serve.add_argument("--stateful", action="store_true",
+                       help="serve the stored-response API (store, previous_response_id, background, GET/DELETE "
+                            "/responses/{id}, conversations, ...) instead of refusing state with 400; "
+                            "profile reference-stateful")
     serve.add_argument("--allow-remote", action="store_true",
                        help="allow binding a non-loopback host (the gateway has no real security)")
 
@@ -155,13 +159,14 @@ def _serve(args: argparse.Namespace) -> int:
         from .reference import catalog
 
         catalog.list_at_least(args.models)
-    app = create_app(args.api_keys or [DEFAULT_API_KEY], faults)
+    app = create_app(args.api_keys or [DEFAULT_API_KEY], faults, stateful=args.stateful)
     active = ", ".join(sorted(faults)) or "none"
+    mode = "stateful " if args.stateful else ""
     port = sock.getsockname()[1]
     url_host = f"[{args.host}]" if ":" in args.host else args.host  # IPv6 literal
     # The default key is public (it is in the README); keys given on the command line are not repeated.
     key = f"key {DEFAULT_API_KEY}" if not args.api_keys else f"the {len(args.api_keys)} key(s) given with --api-key"
-    print(f"respcheck reference gateway at http://{url_host}:{port}/v1 ({key}; faults: {active})", flush=True)
+    print(f"respcheck {mode}reference gateway at http://{url_host}:{port}/v1 ({key}; faults: {active})", flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     try:
         uvicorn.Server(config).run(sockets=[sock])

@@ -48,6 +48,7 @@ RESPONSES = [
     ("store", lambda b: b.get("store") is True, ("responses.store",)),
     ("previous_response_id", lambda b: "previous_response_id" in b, ("responses.previous_response_id",)),
     ("background", lambda b: b.get("background") is True, ("responses.background",)),
+    ("conversation", lambda b: "conversation" in b, ("responses.conversations",)),
 ]
 CHAT = [
     ("chat completions", lambda b: True, ("chat.",)),
@@ -67,8 +68,10 @@ def missing_requirements(case) -> list[str]:
         body = step.request.get("body")
         if not isinstance(body, dict):
             continue
-        chat = step.request.get("path", "/responses").rstrip("/") == "/chat/completions"
-        for feature, uses, prefixes in CHAT if chat else RESPONSES:
+        path = step.request.get("path", "/responses").rstrip("/")
+        if path != "/chat/completions" and not path.startswith("/responses"):
+            continue  # another endpoint's body (POST /conversations): its case names its own capability
+        for feature, uses, prefixes in CHAT if path == "/chat/completions" else RESPONSES:
             if uses(body) and not any(cap.startswith(prefixes) for cap in required):
                 where = f"step {step.name!r} " if len(case.steps) > 1 else ""
                 problems.append(f"{case.id}: {where}uses {feature} but requires none of {list(prefixes)} "

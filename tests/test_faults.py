@@ -268,11 +268,83 @@ PASSES = {
 RUN_ARGS = {"stream_stall": ("--stream-idle-timeout", "3")}
 
 
+# --- stateful API: switches of the stateful mode, proven with --profile reference-stateful ---------------------
+STATEFUL = ("--profile", "reference-stateful")
+STATEFUL_EXPECTED = {
+    "retrieve_output_differs": Expect("field", only("state.retrieve.equal", "state.retrieve.include",
+                                                    "state.retrieve.stream", "state.background.poll"),
+                                      also=frozenset({"output.text"})),
+    "retrieve_include_ignored": Expect("field", only("state.retrieve.include")),
+    "retrieve_stream_ignored": Expect("stream.content_type", only("state.retrieve.stream")),
+    "delete_keeps_response": Expect("status", only("state.delete")),
+    "store_false_stored": Expect("status", only("state.store_false_not_retrievable")),
+    # Conversation items are paged by the same list code as input items.
+    "input_items_order_wrong": Expect("field", only("state.input_items.in_order", "state.input_items.pages",
+                                                    "state.conversations.lifecycle")),
+    "input_items_has_more_wrong": Expect("field", only("state.input_items.pages", "state.conversations.lifecycle")),
+    "input_items_after_ignored": Expect("field", only("state.input_items.pages")),
+    "background_never_completes": Expect("field", only("state.background.poll"), also=frozenset({"output.text"})),
+    "background_completed_at_once": Expect("field", only("state.background.poll", "state.cancel.background")),
+    "cancel_finished_succeeds": Expect("status", only("state.cancel.foreground")),
+    "cancel_ignored": Expect("field", only("state.cancel.background")),
+    # Without the history the function_call_output answers no call the gateway knows: a 400.
+    "previous_response_id_dropped": Expect("output.text", only("responses.state.previous_response_id",
+                                                               "state.chain.function_call_output"),
+                                           also=frozenset({"status"})),
+    "function_call_output_unmatched": Expect("status", only("state.chain.function_call_output")),
+    "unknown_previous_accepted": Expect("status", only("state.chain.unknown_previous")),
+    "conversation_items_missing": Expect("field", only("state.conversations.lifecycle")),
+    "input_tokens_wrong": Expect("field", only("state.input_tokens.count")),
+    "compact_context_lost": Expect("output.text", only("state.compact.carries_context")),
+    "not_found_envelope_wrong": Expect("error.envelope", only("state.retrieve.unknown_id", "state.delete",
+                                                              "state.store_false_not_retrievable",
+                                                              "state.conversations.lifecycle")),
+}
+_CLEAN_STATEFUL: dict = {}
+
+
+@pytest.fixture
+def clean_stateful_run(pytester, repo):
+    if not _CLEAN_STATEFUL:
+        _CLEAN_STATEFUL.update(run_suite(pytester, repo, *STATEFUL))
+    return _CLEAN_STATEFUL
+
+
+def test_clean_stateful_reference_gateway_passes_every_case(clean_stateful_run, clean_run):
+    bad = {cid: o.text for cid, o in clean_stateful_run.items()
+           if o.outcome != "passed" and not (o.outcome == "skipped" and "lacks capability" in o.text)}
+    assert not bad, bad
+    state_cases = {cid for cid, o in clean_stateful_run.items() if o.file.startswith("cases/state/")}
+    assert state_cases and all(clean_stateful_run[cid].outcome == "passed" for cid in state_cases)
+    # ... which the stateless default run skips, its own results otherwise as they were.
+    assert all(clean_run[cid].outcome == "skipped" for cid in state_cases)
+    assert clean_stateful_run["responses.state.store_true"].statuses == [200]
+    assert clean_run["responses.state.store_true"].statuses == [400]
+
+
+@pytest.mark.parametrize("fault", sorted(STATEFUL_EXPECTED))
+def test_stateful_fault_fails_exactly_the_cases_of_its_rule(fault, pytester, repo, clean_stateful_run):
+    expect = STATEFUL_EXPECTED[fault]
+    outcomes = run_suite(pytester, repo, *STATEFUL, "--reference-fault", fault)
+    failed = {cid for cid, o in outcomes.items() if o.outcome == "failed"}
+    wanted = _expected_ids(expect, clean_stateful_run)
+    assert failed == wanted, (f"{fault}: unexpected failures {sorted(failed - wanted)}, "
+                              f"missed {sorted(wanted - failed)}")
+    accepted = {expect.rule} | expect.also
+    for cid in failed:
+        named = outcomes[cid].rules & accepted
+        assert named, f"{fault}: {cid} failed on {outcomes[cid].rules}, not {expect.rule}"
+        assert any(f"[{rule}]" in outcomes[cid].text for rule in named)
+    assert any(expect.rule in outcomes[cid].rules for cid in failed), f"{fault}: no case names {expect.rule}"
+    passed = {cid for cid, o in outcomes.items() if o.outcome == "passed"}
+    assert passed | failed == {cid for cid, o in clean_stateful_run.items() if o.outcome == "passed"}
+
+
 def test_every_fault_has_an_expectation():
-    rows = {**EXPECTED, **DISCOVER_EXPECTED}
+    rows = {**EXPECTED, **DISCOVER_EXPECTED, **STATEFUL_EXPECTED}
     # The drop:<field> class is proven field by field in tests/test_silent_drops.py.
     assert set(rows) | set(PASSES) | {DROP_TEMPLATE} == set(FAULTS), \
-        "each fault switch needs a row in EXPECTED, DISCOVER_EXPECTED or PASSES (and vice versa)"
+        "each fault switch needs a row in EXPECTED, DISCOVER_EXPECTED, STATEFUL_EXPECTED or PASSES (and vice versa)"
     assert not set(rows) & set(PASSES)
     for name, row in rows.items():
         assert FAULTS[name].rule == row.rule, f"{name}: faults.py says {FAULTS[name].rule!r}, the checks report {row.rule!r}"

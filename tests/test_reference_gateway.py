@@ -17,7 +17,8 @@ from openai.types.responses import Response
 from respcheck.cli import main
 from respcheck.reference import DEFAULT_API_KEY, FAULTS, ReferenceServer, create_app
 from respcheck.reference.engine import DEFAULT_ANSWER, UNKNOWN_CODE_WORD, answer, count_tokens
-from respcheck.reference.faults import DROP_TEMPLATE, FEATURE_AREAS, FIELD_AREAS, GATEWAY_AREAS, validate_faults
+from respcheck.reference.faults import (DROP_TEMPLATE, FEATURE_AREAS, FIELD_AREAS, GATEWAY_AREAS, STATE_AREAS,
+                                       validate_faults)
 
 OK_BODY = {"model": "ref-text-1", "input": "hello there"}
 CODE_WORD_CHAT = [
@@ -358,7 +359,7 @@ def test_fault_table_covers_every_fault():
     # chat / routing / model-endpoint faults theirs in test_reference_routing.py, request-field faults
     # theirs in test_reference_fields.py.
     assert set(FAULT_PROBES) == {name for name, fault in FAULTS.items() if fault.area != STREAM_AREA
-                                 and fault.area not in FEATURE_AREAS | GATEWAY_AREAS | FIELD_AREAS
+                                 and fault.area not in FEATURE_AREAS | GATEWAY_AREAS | FIELD_AREAS | STATE_AREAS
                                  and name not in CONNECTION_FAULTS and name != DROP_TEMPLATE}
     for name, fault in FAULTS.items():
         assert fault.name == name and fault.rule and fault.area

@@ -100,10 +100,20 @@ def test_a_drop_removes_the_field_before_the_gateway_reads_it(http):
     assert chat["usage"]["completion_tokens_details"]["reasoning_tokens"] == 16
 
 
+# --- stateful API: fields only cases/state/ sends (conversation, a conversation's items) are dropped under the
+# profile whose gateway serves them; the reference profile skips those cases.
+STATE_FILES = "cases/state/"
+
+
+def profile_args(senders: dict[str, set[str]]) -> tuple[str, ...]:
+    return ("--profile", "reference-stateful") if all(f.startswith(STATE_FILES) for f in senders) else ()
+
+
 @pytest.mark.parametrize("field", sorted(FIELDS))
 def test_dropping_a_field_fails_a_case_naming_a_rule(field, pytester, repo):
     senders = FIELDS[field]
-    outcomes = run_suite(pytester, repo, "--reference-fault", f"drop:{field}", paths=tuple(sorted(senders)))
+    outcomes = run_suite(pytester, repo, *profile_args(senders), "--reference-fault", f"drop:{field}",
+                         paths=tuple(sorted(senders)))
     sending = set().union(*senders.values())
     failed = {name: o for name, o in outcomes.items() if o.outcome == "failed"}
     assert set(name.split("[")[0] for name in failed) <= sending, \

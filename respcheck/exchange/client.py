@@ -173,13 +173,13 @@ class Client:
         return self._patiently(lambda: self._send_once(method, path, query=query, headers=headers, body=body))
 
     def send_stream(self, method: str, path: str, *, headers: dict[str, str], body: bytes | None,
-                    on_frame) -> Exchange:
+                    on_frame, query: dict | None = None) -> Exchange:
         """Send a streaming request; SSE frames go to `on_frame` as they arrive.
 
         A non-2xx or non-SSE answer is read as a normal body (an error
         envelope, usually) and `streamed` stays False."""
         return self._patiently(lambda: self._send_stream_once(method, path, headers=headers, body=body,
-                                                              on_frame=on_frame))
+                                                              on_frame=on_frame, query=query))
 
     def _patiently(self, attempt) -> Exchange:
         """A 429 with Retry-After is waited out and retried while the run's
@@ -222,8 +222,10 @@ class Client:
         return exchange
 
     def _send_stream_once(self, method: str, path: str, *, headers: dict[str, str], body: bytes | None,
-                          on_frame) -> Exchange:
+                          on_frame, query: dict | None = None) -> Exchange:
         url = self.target.url(path)
+        if query:  # GET /responses/{id}?stream=true: a stored response replayed
+            url = str(httpx.URL(url, params={k: _query_value(v) for k, v in query.items()}))
         exchange = Exchange(method=method, url=url, request_headers=headers, request_body=body)
         t = self.target
         timeout = httpx.Timeout(t.timeout, read=t.stream_idle_timeout)

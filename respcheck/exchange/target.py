@@ -47,7 +47,9 @@ class TargetSession:
                 faults = validate_faults(self.settings.faults)
             except ValueError as exc:
                 raise UsageError(f"--reference-fault: {exc}") from None
-            self.server = ReferenceServer(api_keys=[self.settings.api_key], faults=faults)
+            embedded = getattr(getattr(self.settings, "profile", None), "embedded", None) or {}
+            self.server = ReferenceServer(api_keys=[self.settings.api_key], faults=faults,
+                                          stateful=bool(embedded.get("stateful")))
             self.server.start()
             base_url = self.server.base_url
         target = Target(base_url=base_url, api_key=self.settings.api_key, headers=SentHeaders(self.settings.headers),

@@ -246,13 +246,14 @@ class CaseItem(pytest.Item):
         """What reports need, as user properties: they travel from xdist workers."""
         from ..report.transcript import write_transcript
         from .coverage import case_coverage
+        from ..model.endpoints import step_endpoint
 
         props = self.user_properties
         statuses = [str(s.exchange.status) for s in run.steps if s.exchange and s.exchange.status]
         props.append(("http_statuses", ",".join(statuses)))
         if run.steps and run.steps[-1].exchange is not None:
-            last = run.steps[-1].exchange
-            props.append(("endpoint", f"{last.method} {last.url.split('/v1', 1)[-1] if '/v1' in last.url else last.url}"))
+            # The logical endpoint as a template ("GET /responses/{id}"): never a stored id, which differs run to run.
+            props.append(("endpoint", step_endpoint(run.steps[-1].step.request)))
         types = _output_types(run)
         if types:
             props.append(("output_types", ",".join(types)))

@@ -6,6 +6,7 @@ Nothing here knows pytest; the plugin turns a `CaseRun` into an outcome.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 
 from ..model import casedata
@@ -140,6 +141,30 @@ def _in_step(failure: Failure, ctx: CheckContext) -> Failure:
     return Failure(failure.rule, failure.message, failure.path, ctx.step, line, source)
 
 
+def _query_flag(query, name: str) -> bool:
+    value = (query or {}).get(name) if isinstance(query, dict) else None
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+POLL_ATTEMPTS, POLL_INTERVAL = 10, 1.0
+
+
+def _poll(client: Client, exchange: Exchange, poll: dict, context: dict, send) -> Exchange:
+    """Send again while the answer does not match `poll.until` (a background
+    response not finished yet) and attempts remain; the last answer is judged."""
+    until = render(poll["until"], context)
+    attempts = poll.get("attempts", POLL_ATTEMPTS)
+    for _ in range(attempts - 1):
+        body = exchange.json if exchange.error is None else MISSING
+        if exchange.error or not isinstance(body, dict):
+            return exchange  # nothing to wait on: the checks say what is wrong
+        if all(mismatch(spec, get(body, path)) is None for path, spec in until.items()):
+            return exchange
+        time.sleep(poll.get("interval", POLL_INTERVAL))
+        exchange = send()
+    return exchange
+
+
 def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str],
              replace_expect: dict | None = None) -> CaseRun:
     """`replace_expect`: what a single-request case expects instead of its own
@@ -169,7 +194,8 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
         path = request.get("path", "/responses")  # logical: what the checks decide on
         wire_path = paths_of(profile).target(path)  # where the profile says the endpoint is
         headers = client.build_headers(request.get("auth", "default"), request.get("headers"), content_type)
-        streaming = method == "POST" and isinstance(request.get("body"), dict) and request["body"].get("stream") is True
+        streaming = (method == "POST" and isinstance(request.get("body"), dict) and request["body"].get("stream") is True) \
+            or (method == "GET" and _query_flag(request.get("query"), "stream"))  # a stored response replayed
         checker = None
         if streaming:
             if path.rstrip("/") == "/chat/completions":
@@ -177,9 +203,14 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
                 checker = ChatStreamChecker(settings, request["body"])
             else:
                 checker = StreamChecker(profile.settings, (expect.get("stream") or {}).get("sequence"))
-            exchange = client.send_stream(method, wire_path, headers=headers, body=body, on_frame=checker.feed)
+            exchange = client.send_stream(method, wire_path, headers=headers, body=body, on_frame=checker.feed,
+                                          query=request.get("query"))
         else:
             exchange = client.send(method, wire_path, query=request.get("query"), headers=headers, body=body)
+            if step.poll:
+                exchange = _poll(client, exchange, step.poll, context,
+                                 lambda: client.send(method, wire_path, query=request.get("query"), headers=headers,
+                                                     body=body))
         step_run = StepRun(step, exchange, expect, decision if decision.kind == "reject" else None, checker)
         run.steps.append(step_run)
         if exchange.error:

@@ -18,6 +18,7 @@ from jsonschema.exceptions import SchemaError
 
 from .expect_check import expect_problems
 from .jsonpath import PathSyntaxError, parse as parse_path
+from .matchers import problems as matcher_problems
 from .schema_hints import first_problem, render_path
 from ..schemastore import default_store
 from ..stream.pattern import PatternError, check_pattern
@@ -49,6 +50,7 @@ class Step:
     requires: tuple[str, ...]
     line: int
     lines: dict  # path inside the step -> line, to point failures at expectations
+    poll: dict | None = None  # {until, attempts, interval}: resend until the body matches (execution/runner.py)
 
 
 @dataclass
@@ -127,6 +129,13 @@ def _check_capture_paths(doc: Document, step: dict, prefix: tuple, case_id: str)
             parse_path(path)
         except PathSyntaxError as exc:
             raise CaseError(doc.file, doc.line_of(prefix + ("capture", name)), str(exc), case_id) from None
+    for path, spec in ((step.get("poll") or {}).get("until") or {}).items():
+        try:
+            parse_path(path)
+        except PathSyntaxError as exc:
+            raise CaseError(doc.file, doc.line_of(prefix + ("poll", "until", path)), str(exc), case_id) from None
+        for at, message in matcher_problems(spec):
+            raise CaseError(doc.file, doc.line_of(prefix + ("poll", "until", path) + at), message, case_id)
     expect = step.get("expect") or {}
     schema = expect.get("schema")
     if isinstance(schema, str) and "{{" not in schema and not default_store().has(schema):
@@ -170,7 +179,7 @@ def _build(doc: Document, data: dict, prefix: tuple) -> list[Case]:
         steps.append(Step(
             name=name, request=raw["request"], expect=raw.get("expect") or {},
             capture=raw.get("capture") or {}, requires=tuple(raw.get("requires", ())),
-            line=doc.line_of(step_prefix + (("request",) if single else ())), lines=lines))
+            line=doc.line_of(step_prefix + (("request",) if single else ())), lines=lines, poll=raw.get("poll")))
     base = dict(
         id=case_id, title=data["title"], file=doc.file, line=doc.line_of(prefix),
         area=data.get("area") or _area_of(doc.file), feature=data.get("feature"),

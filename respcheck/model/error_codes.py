@@ -11,4 +11,5 @@ KNOWN_CODES = (
     "invalid_api_key", "model_not_found", "operation_not_allowed", "response_api_only", "payload_too_large",
     "rate_limit_exceeded", "no_provider_available", "upstream_error", "upstream_timeout",
     "tools_not_supported", "structured_output_not_supported", "json_mode_not_supported",
-    "vision_not_supported", "reasoning_not_supported", "streaming_not_supported")
+    "vision_not_supported", "reasoning_not_supported", "streaming_not_supported",
+    "previous_response_not_found")

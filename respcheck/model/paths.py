@@ -21,6 +21,7 @@ LOGICAL = {
     "chat_completions": "/chat/completions",
     "models": "/models",
     "directory": "/directory/models",
+    "conversations": "/conversations",
 }
 KEYS = (*LOGICAL, "assets")
 # Longest first: `/directory/models` must not be read as under `/models`.

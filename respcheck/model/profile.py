@@ -75,6 +75,7 @@ class Profile:
     paths: dict[str, str] = field(default_factory=dict)  # endpoint -> path under the base URL (model/paths.py)
     accept_error_types: tuple[str, ...] = ()
     known_deviations: dict[str, dict] = field(default_factory=dict)  # rule -> {reason, ticket?, cases?}
+    embedded: dict = field(default_factory=dict)  # how the embedded gateway runs for this profile: {stateful: bool}
     data: dict = field(default_factory=dict, repr=False)  # the resolved profile as one mapping (`profile show`)
     # Path into the resolved profile -> (file, line): with `extends:` each
     # value keeps the file it was written in.
@@ -279,7 +280,8 @@ def _from_document(file: Path) -> Profile:
         request_timeout=data.get("request_timeout"), headers=dict(data.get("headers", {})),
         cases=dict(data.get("cases", {})), description=data.get("description", ""),
         assets=dict(data.get("assets", {})), paths=dict(data.get("paths") or {}), accept_error_types=tuple(data.get("accept_error_types", ())),
-        known_deviations=dict(data.get("known_deviations", {})), data=data, sources=sources)
+        known_deviations=dict(data.get("known_deviations", {})), embedded=dict(data.get("embedded") or {}),
+        data=data, sources=sources)
 
 
 def available_profiles() -> list[str]:

@@ -6,6 +6,12 @@ mapped onto the same code), `routing` (who serves), `catalog` (the model
 endpoints), `assets` (the images served at /v1/assets/, without auth) and
 `errors` (every non-2xx body). The `drop:<field>` fault switches act here, on the
 body as read, and `keepalive` closes connections after errors (its switch).
+
+`create_app(stateful=True)` adds the stored-response API: `stateful` (POST
+/v1/responses with store, previous_response_id, background, conversation),
+`state_routes` (GET/DELETE /v1/responses/{id}, input_items, cancel,
+input_tokens, compact), `conversations`, all over one in-memory `store.Store`.
+Without it the gateway refuses state with 400 and has none of those paths.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ from .faults import dropped_fields, switches, validate_faults
 from .keepalive import CloseAfterErrorMiddleware
 from .responses import create_response, prepare_response
 from .streaming import event_stream_response
+from . import conversations, state_routes
+from .stateful import create as create_stored, prepare_stream as prepare_stored_stream
+from .store import Store
 
 DEFAULT_API_KEY = "rc-local-key"
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -113,13 +122,20 @@ async def post_response(request: Request) -> Response:
     _authorize(request)
     body = await _json_object(request)
     status = 202 if "success_status_202" in _faults(request) else 200
+    store = request.app.state.store  # None: the stateless gateway
     if body.get("stream") is True:
         # Validation errors are raised here, before the first byte: plain JSON, not SSE.
-        response = prepare_response(body, _faults(request), request.app.state.prompt_cache)
+        if store is not None:
+            response = prepare_stored_stream(body, _faults(request), request.app.state.prompt_cache, store)
+        else:
+            response = prepare_response(body, _faults(request), request.app.state.prompt_cache)
         stream = event_stream_response(response, _faults(request), request.app.state.stopping)
         stream.status_code = status
         return stream
-    body = create_response(body, _faults(request), request.app.state.prompt_cache)
+    if store is not None:
+        body = create_stored(body, _faults(request), request.app.state.prompt_cache, store)
+    else:
+        body = create_response(body, _faults(request), request.app.state.prompt_cache)
     if "response_body_null" in _faults(request):
         body = None  # a 200 whose JSON is no Response object at all
     return _json(request, body, status=status)
@@ -194,12 +210,54 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
     return error_response(500, "api_error", "internal_error", "Internal server error.", None, _faults(request))
 
 
-def create_app(api_keys: Iterable[str] = (DEFAULT_API_KEY,), faults: Iterable[str] = ()) -> Starlette:
+# --- stateful API: the routes of `stateful=True` (state_routes.py, conversations.py) ---
+def _with_json(handler):
+    """A state handler that reads a JSON object body, behind the API key."""
+    async def endpoint(request: Request) -> Response:
+        _authorize(request)
+        return await handler(request, await _json_object(request), _json)
+    return endpoint
+
+
+def _without_body(handler):
+    async def endpoint(request: Request) -> Response:
+        _authorize(request)
+        return await handler(request, _json)
+    return endpoint
+
+
+def _state_routes() -> list[Route]:
+    """Literal paths before the {id} ones: /responses/compact is no response id."""
+    return [
+        Route("/v1/responses/input_tokens", _with_json(state_routes.count_input_tokens), methods=["POST"]),
+        Route("/v1/responses/compact", _with_json(state_routes.compact), methods=["POST"]),
+        Route("/v1/responses/{response_id}", _without_body(state_routes.get_response), methods=["GET"]),
+        Route("/v1/responses/{response_id}", _without_body(state_routes.delete_response), methods=["DELETE"]),
+        Route("/v1/responses/{response_id}/input_items", _without_body(state_routes.list_input_items),
+              methods=["GET"]),
+        Route("/v1/responses/{response_id}/cancel", _without_body(state_routes.cancel_response), methods=["POST"]),
+        Route("/v1/conversations", _with_json(conversations.create_conversation), methods=["POST"]),
+        Route("/v1/conversations/{conversation_id}", _without_body(conversations.get_conversation),
+              methods=["GET"]),
+        Route("/v1/conversations/{conversation_id}", _with_json(conversations.update_conversation),
+              methods=["POST"]),
+        Route("/v1/conversations/{conversation_id}", _without_body(conversations.delete_conversation),
+              methods=["DELETE"]),
+        Route("/v1/conversations/{conversation_id}/items", _without_body(conversations.list_items),
+              methods=["GET"]),
+        Route("/v1/conversations/{conversation_id}/items", _with_json(conversations.add_items), methods=["POST"]),
+    ]
+
+
+def create_app(api_keys: Iterable[str] = (DEFAULT_API_KEY,), faults: Iterable[str] = (),
+               stateful: bool = False) -> Starlette:
+    """`stateful`: serve the stored-response API (OpenAI semantics) instead of refusing state with 400."""
     active = validate_faults(faults)
     if isinstance(api_keys, str):  # one key, not an iterable of characters
         api_keys = [api_keys]
     app = Starlette(
         routes=[
+            *(_state_routes() if stateful else []),
             Route("/v1/responses", post_response, methods=["POST"]),
             Route("/v1/chat/completions", post_chat_completion, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
@@ -215,5 +273,6 @@ def create_app(api_keys: Iterable[str] = (DEFAULT_API_KEY,), faults: Iterable[st
     app.state.faults = switches(active)
     app.state.drops = dropped_fields(active)
     app.state.prompt_cache = PromptCache()
+    app.state.store = Store() if stateful else None
     app.state.stopping = threading.Event()  # set by ReferenceServer.stop: stalled streams give up
     return app

@@ -295,6 +295,41 @@ _FAULT_LIST = [
           "status", "fields"),
     Fault("input_wrong_type_500", "answers an input that is neither a string nor a list (input: 42) with 500",
           "status", "fields"),
+    # --- stateful API (respcheck serve --stateful, profile reference-stateful); see stateful.py ---
+    Fault("retrieve_output_differs", "GET /v1/responses/{id} returns an output text other than the one created",
+          "field", "state"),
+    Fault("retrieve_include_ignored", "GET /v1/responses/{id} ignores include (no token logprobs)", "field", "state"),
+    Fault("retrieve_stream_ignored", "answers GET /v1/responses/{id}?stream=true with JSON, not the replayed events",
+          "stream.content_type", "state"),
+    Fault("delete_keeps_response", "DELETE /v1/responses/{id} answers deleted, yet GET still returns it", "status",
+          "state"),
+    Fault("store_false_stored", "stores a store: false response: GET returns it", "status", "state"),
+    Fault("input_items_order_wrong", "lists input and conversation items in the opposite of the order asked",
+          "field", "state"),
+    Fault("input_items_has_more_wrong", "says has_more false on every page of a list", "field", "state"),
+    Fault("input_items_after_ignored", "ignores a list's after cursor: every page starts at the first item",
+          "field", "state"),
+    Fault("background_never_completes", "leaves a background response in_progress however often it is polled",
+          "field", "state"),
+    Fault("background_completed_at_once", "answers background: true with the completed response at once",
+          "field", "state"),
+    Fault("cancel_finished_succeeds", "cancels a foreground (finished) response with 200 instead of 400",
+          "status", "state"),
+    Fault("cancel_ignored", "answers a cancel of a background response without cancelling it", "field", "state"),
+    Fault("previous_response_id_dropped", "stores responses but answers previous_response_id without the history",
+          "output.text", "state"),
+    Fault("function_call_output_unmatched",
+          "forgets the stored function calls: a function_call_output answering one is refused with 400",
+          "status", "state"),
+    Fault("unknown_previous_accepted", "serves an unknown previous_response_id as a fresh conversation (200)",
+          "status", "state"),
+    Fault("conversation_items_missing", "lists a conversation's items without the responses' output", "field",
+          "state"),
+    Fault("input_tokens_wrong", "counts one input token more than the response's usage says", "field", "state"),
+    Fault("compact_context_lost", "makes compaction items that carry nothing: the next turn has lost the context",
+          "output.text", "state"),
+    Fault("not_found_envelope_wrong", 'answers an unknown stored id 404 with {"detail": "Not Found"}',
+          "error.envelope", "state"),
     # --- a class of switches: one per request field (see DROP_PREFIX) ---
     Fault(DROP_TEMPLATE,
           "removes that request field at the door, before anything reads it (echo included), on both endpoints, "
@@ -307,6 +342,8 @@ FEATURE_AREAS = frozenset({"tools", "structured", "vision", "reasoning", "logpro
 GATEWAY_AREAS = frozenset({"chat", "routing", "models"})
 # Request fields with an effect or echo; their faults are proven in tests/test_reference_fields.py.
 FIELD_AREAS = frozenset({"fields"})
+# The stateful API; its faults are proven with --profile reference-stateful (tests/test_faults.py, STATEFUL_EXPECTED).
+STATE_AREAS = frozenset({"state"})
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULT_LIST}
 # `drop:<dotted.field>` names a field path of the request body: a.b.c, each part a JSON key of letters,

@@ -31,11 +31,13 @@ class ReferenceServer:
         faults: Iterable[str] = (),
         host: str = "127.0.0.1",
         port: int = 0,
+        stateful: bool = False,
     ):
         self.faults = validate_faults(faults)
         self.api_keys = [api_keys] if isinstance(api_keys, str) else list(api_keys)
         self.host = host
         self.requested_port = port
+        self.stateful = stateful  # serve the stored-response API (app.create_app)
         self.port: int | None = None
         self._server: uvicorn.Server | None = None
         self._app = None
@@ -63,7 +65,7 @@ class ReferenceServer:
         except OSError as exc:
             sock.close()
             raise RuntimeError(f"cannot bind the reference gateway to {self.host}:{self.requested_port}: {exc}") from exc
-        app = create_app(self.api_keys, self.faults)
+        app = create_app(self.api_keys, self.faults, stateful=self.stateful)
         config = uvicorn.Config(
             app,
             log_level="warning",
