@@ -36,6 +36,7 @@ ANNOUNCED = pytest.StashKey[bool]()
 ITEMS = pytest.StashKey[list]()  # the collected items, in order: what the scheduler runs ahead
 PYTEST_SESSION = pytest.StashKey[pytest.Session]()
 BROKEN = pytest.StashKey[list]()  # with --collect-only: case files that cannot be used
+JUDGE = pytest.StashKey[object]()  # the client verdicts' clients (--clients), or None
 
 # Without --concurrency: the embedded gateway takes a few cases at once; a
 # remote target gets one at a time unless its profile says more.
@@ -127,7 +128,20 @@ def concurrency(config: pytest.Config) -> int:
     return EMBEDDED_CONCURRENCY if settings.base_url is None and not settings.replay_dir else 1
 
 
-def _import_run_modules() -> None:
+def client_judge(config: pytest.Config):
+    """The run's ClientJudge, or None with --clients none (or none installed)."""
+    if JUDGE not in config.stash:
+        names = _settings(config).clients
+        if names:
+            from .clients.judge import ClientJudge
+
+            config.stash[JUDGE] = ClientJudge(names)
+        else:
+            config.stash[JUDGE] = None
+    return config.stash[JUDGE]
+
+
+def _import_run_modules(config: pytest.Config | None = None) -> None:
     """What a case imports lazily is imported here, on pytest's thread, before
     the scheduler's threads start: imports on two threads at once can meet in
     pytest's assertion rewriter, whose ast.parse CPython 3.11 does not allow
@@ -135,6 +149,13 @@ def _import_run_modules() -> None:
     from .execution import onboarding, runner  # noqa: F401
     from .report import allure, text, transcript  # noqa: F401
     from .stream import checker, chat  # noqa: F401
+    if config is not None and client_judge(config) is not None:
+        from .clients import judge, python_auriko, python_openai, reading, replay, verdict  # noqa: F401
+        for name in client_judge(config).names:  # the SDKs too: their first import is not cheap either
+            if name == "openai-python":
+                import openai.lib.streaming.responses  # noqa: F401
+            elif name == "auriko-python":
+                import auriko  # noqa: F401
 
 
 def scheduler(config: pytest.Config) -> CaseScheduler:
@@ -142,7 +163,7 @@ def scheduler(config: pytest.Config) -> CaseScheduler:
         session = config.stash[PYTEST_SESSION]
         items = [item for item in config.stash.get(ITEMS, []) if isinstance(item, CaseItem)]
         target_session(config).start()  # before any thread: one client, one embedded gateway
-        _import_run_modules()
+        _import_run_modules(config)
         config.stash[SCHEDULER] = CaseScheduler(
             items, concurrency(config), runnable=lambda item: item.plan().skip is None,
             job=lambda item: item.execute(),
@@ -270,6 +291,10 @@ def _announce(config: pytest.Config, settings: RunSettings, base_url: str) -> No
     faults = f", faults: {', '.join(settings.faults)}" if settings.faults else ""
     reporter.write_line(f"respcheck: profile {settings.profile.name}, target {where}{base_url}{faults}, "
                         f"concurrency {concurrency(config)}")
+    clients = ", ".join(settings.clients) or "none"
+    reporter.write_line(f"respcheck: client verdicts: {clients}")
+    for line in settings.clients_not_run:
+        reporter.write_line(f"respcheck: {line}")
     if not settings.api_key:
         env = f", or ${settings.profile.api_key_env}" if settings.profile.api_key_env else ""
         reporter.write_line(f"respcheck: no API key given (--api-key, $RESPCHECK_API_KEY{env}); requests go "
@@ -312,5 +337,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(JUDGE, None) is not None:
+        config.stash[JUDGE].close()
     if SESSION in config.stash:
         config.stash[SESSION].close()
