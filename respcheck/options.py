@@ -244,6 +244,9 @@ def resolve(config: pytest.Config) -> RunSettings:
     headers = {**profile.headers, **cli_headers}
     models = {**profile.models, **_parse_pairs(opt.model, "=", "--model")}
     clients, not_run = _clients(opt)
+    if opt.fail_on == "compat" and not clients:
+        raise UsageError("--fail-on compat fails a run when a real client breaks, but no client judges this run "
+                         f"({'; '.join(not_run) or '--clients none'}); install respcheck[clients] or name --clients")
     return RunSettings(clients=clients, clients_not_run=not_run, profile=profile, base_url=base_url.rstrip("/") if base_url else None, api_key=api_key,
                        headers=headers, timeout=timeout, models=models, max_body_bytes=opt.max_body_bytes,
                        faults=list(opt.reference_fault), show_secrets=opt.show_secrets,

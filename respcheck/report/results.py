@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from .compat import judged, summarize as summarize_clients
 from .coverage import Exercised, summarize
 from .printable import json_text
 from .rootcause import root_causes
@@ -94,6 +95,8 @@ class ResultsCollector:
                                  for _, entry in sorted(self.deviations.items())],
         }
         document["root_causes"] = root_causes(document)
+        if judged(document):
+            document["clients"] = summarize_clients(document)
         files = [self.rootpath / f if self.rootpath is not None else f for f in sorted(self.exercised.files)]
         document["coverage"] = summarize(self.exercised.names, case_files=[f for f in files if f.is_file()])
         return document
