@@ -3,6 +3,7 @@ reading back each case's outcome: shared by the fault and silent-drop tests."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ class Outcome:
     output_types: tuple = ()
     endpoint: str = ""  # of the last step, e.g. "POST /responses"
     file: str = ""  # the case file, relative to the repository: cases/streaming/text.yaml
+    clients: dict | None = None  # the client verdicts (--clients), by client name
 
 
 def run_suite(pytester: pytest.Pytester, repo, *args: str, paths: tuple[str, ...] = ("cases",)) -> dict[str, Outcome]:
@@ -45,5 +47,6 @@ def run_suite(pytester: pytest.Pytester, repo, *args: str, paths: tuple[str, ...
                 text=report.longreprtext, streamed=props.get("streamed") == "true",
                 output_types=tuple(filter(None, props.get("output_types", "").split(","))),
                 file=report.nodeid.split("::")[0],
+                clients=json.loads(props["clients"]) if props.get("clients") else None,
                 endpoint=props.get("endpoint", ""))
     return outcomes

@@ -100,11 +100,11 @@ def _response_values(response, request) -> dict:
 
 
 def _responses_create(client, request) -> dict:
-    return _response_values(client.responses.create(**call_kwargs(request, "input", "model")), request)
+    return _response_values(client.responses.create(**call_kwargs(request, "input", "model", "gateway")), request)
 
 
 def _responses_stream(client, request) -> dict:
-    with client.responses.create(stream=True, **call_kwargs(request, "input", "model")) as stream:
+    with client.responses.create(stream=True, **call_kwargs(request, "input", "model", "gateway")) as stream:
         for _ in stream:
             pass
         final = stream.completed_response
@@ -122,7 +122,7 @@ def _chat_values(completion_id, content, calls, finish_reason, usage, request) -
 
 
 def _chat_create(client, request) -> dict:
-    completion = client.chat.completions.create(**call_kwargs(request, "messages", "model"))
+    completion = client.chat.completions.create(**call_kwargs(request, "messages", "model", "gateway"))
     choice = completion.choices[0]
     calls = [{"name": c.function.name, "arguments": c.function.arguments, "id": c.id}
              for c in choice.message.tool_calls or ()]
@@ -133,7 +133,7 @@ def _chat_create(client, request) -> dict:
 def _chat_stream(client, request) -> dict:
     """The deltas added up the way a user of the stream adds them."""
     content, calls, finish_reason, completion_id = None, {}, None, None
-    with client.chat.completions.create(stream=True, **call_kwargs(request, "messages", "model")) as stream:
+    with client.chat.completions.create(stream=True, **call_kwargs(request, "messages", "model", "gateway")) as stream:
         for chunk in stream:
             completion_id = completion_id or chunk.id
             for choice in chunk.choices:

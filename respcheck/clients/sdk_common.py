@@ -45,14 +45,13 @@ def parsed_json(text):
 
 
 def call_kwargs(request: dict | None, *required: str) -> dict:
-    """The request as SDK keyword arguments: the named ones (a stream helper
-    insists on them) and everything else as extra_body, so the body the SDK
+    """The request as SDK keyword arguments: the named ones (the SDK insists
+    on them; one the case leaves out stays out, and the SDK then refuses to
+    send: not judged) and everything else as extra_body, so the body the SDK
     sends is the case's own."""
     body = dict(request or {})
     body.pop("stream", None)
     kwargs = {name: body.pop(name) for name in required if name in body}
-    for name in required:
-        kwargs.setdefault(name, [] if name == "messages" else "")
     if body:
         kwargs["extra_body"] = body
     return kwargs
