@@ -150,12 +150,8 @@ def _import_run_modules(config: pytest.Config | None = None) -> None:
     from .report import allure, text, transcript  # noqa: F401
     from .stream import checker, chat  # noqa: F401
     if config is not None and client_judge(config) is not None:
-        from .clients import judge, python_auriko, python_openai, reading, replay, verdict  # noqa: F401
-        for name in client_judge(config).names:  # the SDKs too: their first import is not cheap either
-            if name == "openai-python":
-                import openai.lib.streaming.responses  # noqa: F401
-            elif name == "auriko-python":
-                import auriko  # noqa: F401
+        # The Python SDKs themselves load in the helper process (clients/helper.py), not here.
+        from .clients import helper, judge, reading, replay, verdict  # noqa: F401
 
 
 def scheduler(config: pytest.Config) -> CaseScheduler:
@@ -224,6 +220,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     the target and checks it answers, once, before any worker starts."""
     config = session.config
     config.stash[PYTEST_SESSION] = session
+    if not _is_xdist_controller(config) and not config.option.collectonly and _selects_cases(config):
+        client_judge(config)  # the clients' helper loads the SDKs while the cases are collected
     if not _is_xdist_controller(config) or not _selects_cases(config):
         return
     from .exchange.target import Unreachable
@@ -264,6 +262,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _clear_previous_run(config)
     target = target_session(config)
     worker = hasattr(config, "workerinput")
+    client_judge(config)  # the clients' helper process starts loading the SDKs now, beside the run
     try:
         client = target.start()
         if not worker:

@@ -7,18 +7,25 @@ from __future__ import annotations
 import threading
 
 from .reading import suite_reading
-from .registry import make_views
+from . import helper
+from .registry import PYTHON_CLIENTS, make_views
 from .replay import NotJudged, build_replay, operation_of
 from .verdict import NOT_JUDGED, OK, judge_view, worst
 
 
 class ClientJudge:
-    """The run's clients, each made on first need and shared by all threads."""
+    """The run's clients. The Python SDKs judge in the helper process (see
+    helper.py), asynchronously: `start` queues a case's replays and returns
+    at once, the verdicts are read when the case is reported. The others
+    (Node: its own long-lived process already) judge on the case's thread,
+    each made on first need and shared by all threads."""
 
-    def __init__(self, names: tuple):
+    def __init__(self, names: tuple, in_helper: bool = True):
         self.names = tuple(names)
+        self._helped = tuple(n for n in self.names if in_helper and n in PYTHON_CLIENTS)
         self._views: dict = {}
         self._lock = threading.Lock()
+        self._versions = helper.versions(self._helped) if self._helped else None
 
     def _views_of(self, name: str):
         with self._lock:
@@ -28,18 +35,40 @@ class ClientJudge:
 
     def judge(self, run) -> dict:
         """{client: {"verdict", "detail", "version"}} for a CaseRun."""
+        return self.start(run)()
+
+    def start(self, run):
+        """Queue the case's judging; the returned function gives its verdicts."""
         steps = [_prepared(s) for s in run.steps if s.exchange is not None]
         steps = [s for s in steps if s is not None]
-        verdicts = {}
-        for name in self.names:
-            try:
-                views = self._views_of(name)
-            except Exception as exc:  # noqa: BLE001 - a client that cannot start judges nothing
-                verdicts[name] = {"verdict": NOT_JUDGED, "detail": f"the client did not start: {_line(exc)}",
-                                  "version": None}
-                continue
-            verdicts[name] = _case_verdict(views, steps, multi=len(run.steps) > 1)
+        multi = len(run.steps) > 1
+        replays = [replay for _, replay, _, _ in steps if not isinstance(replay, NotJudged)]
+        pending = helper.views(self._helped, replays) if self._helped and replays else None
+        local = {name: self._local(name, steps, replays, multi) for name in self.names if name not in self._helped}
+
+        def verdicts() -> dict:
+            found = dict(local)
+            if self._helped:
+                found.update(self._from_helper(pending, steps, multi))
+            return {name: found[name] for name in self.names}
+
         return verdicts
+
+    def _from_helper(self, pending, steps: list, multi: bool) -> dict:
+        try:
+            helped = pending.result()["views"] if pending is not None else {n: [] for n in self._helped}
+            versions = self._versions.result()["versions"]
+        except Exception as exc:  # noqa: BLE001 - no helper: nothing judged, the run goes on
+            return {name: {"verdict": NOT_JUDGED, "detail": f"the client did not run: {_line(exc)}",
+                           "version": None} for name in self._helped}
+        return {name: _case_verdict(iter(helped[name]), versions.get(name), steps, multi) for name in self._helped}
+
+    def _local(self, name: str, steps: list, replays: list, multi: bool) -> dict:
+        try:
+            views = self._views_of(name)
+        except Exception as exc:  # noqa: BLE001 - a client that cannot start judges nothing
+            return {"verdict": NOT_JUDGED, "detail": f"the client did not start: {_line(exc)}", "version": None}
+        return _case_verdict(_local_views(views, replays), views.version, steps, multi)
 
     def close(self) -> None:
         with self._lock:
@@ -49,6 +78,16 @@ class ClientJudge:
                 except Exception:  # noqa: BLE001 - closing is best effort at the end of a run
                     pass
             self._views.clear()
+
+
+def _local_views(views, replays: list[dict]):
+    for replay in replays:
+        try:
+            yield views.view(replay)
+        except NotJudged as reason:
+            yield {"not_judged": str(reason)}
+        except Exception as exc:  # noqa: BLE001 - the judging's own failure is not the target's
+            yield {"not_judged": f"respcheck could not judge this answer ({type(exc).__name__}: {_line(exc)})"}
 
 
 def _prepared(step_run):
@@ -70,28 +109,26 @@ def _prepared(step_run):
     return step_run.step.name, replay, suite_reading(operation, body, replay["request"]), stream_error
 
 
-def _case_verdict(views, steps: list, multi: bool) -> dict:
-    found = []
+def _case_verdict(found, version, steps: list, multi: bool) -> dict:
+    """`found`: the client's views of the steps' replays, in order."""
+    judged = []
     for step, replay, reading, stream_error in steps:
         if isinstance(replay, NotJudged):
-            found.append((NOT_JUDGED, str(replay), step))
+            judged.append((NOT_JUDGED, str(replay), step))
             continue
-        try:
-            verdict, detail = judge_view(views.view(replay), replay["status"], reading, stream_error)
-        except NotJudged as reason:
-            verdict, detail = NOT_JUDGED, str(reason)
-        except Exception as exc:  # noqa: BLE001 - the judging's own failure is not the target's
-            verdict, detail = NOT_JUDGED, f"respcheck could not judge this answer ({type(exc).__name__}: {_line(exc)})"
-        found.append((verdict, detail, step))
-    if not found:
-        return {"verdict": NOT_JUDGED, "detail": "no step of this case is a call the client makes",
-                "version": views.version}
-    verdict = worst([v for v, _, _ in found])
-    verdict_step = next((f for f in found if f[0] == verdict), found[0])
+        view = next(found)
+        if "not_judged" in view:
+            judged.append((NOT_JUDGED, view["not_judged"], step))
+            continue
+        judged.append((*judge_view(view, replay["status"], reading, stream_error), step))
+    if not judged:
+        return {"verdict": NOT_JUDGED, "detail": "no step of this case is a call the client makes", "version": version}
+    verdict = worst([v for v, _, _ in judged])
+    verdict_step = next((f for f in judged if f[0] == verdict), judged[0])
     detail = verdict_step[1]
     if multi and detail and verdict != OK:
         detail = f"step {verdict_step[2]}: {detail}"
-    return {"verdict": verdict, "detail": detail, "version": views.version}
+    return {"verdict": verdict, "detail": detail, "version": version}
 
 
 def _line(exc: BaseException) -> str:
