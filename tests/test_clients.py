@@ -410,3 +410,35 @@ def test_clients_none_judges_nothing_and_fail_on_compat_then_says_so(pytester, r
     result = pytester.runpytest_inprocess(case, *base, "--clients", "openai-jvm")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "unknown client 'openai-jvm'" in result.stderr.str()
+
+
+# -- reports, from a results document ------------------------------------------------------------------------
+
+def _doc(*cases) -> dict:
+    return {"cases": [{"name": n, "feature": "Streaming", "area": "streaming", "outcome": o,
+                       "failures": [{"rule": r, "message": "m"}] if r else [],
+                       "clients": {"openai-python": {"verdict": v, "detail": d, "version": "3"}},
+                       "compat": "fail" if v in ("breaks", "differs") else "pass"} for n, o, r, v, d in cases]}
+
+
+def test_reports_say_strict_and_compat_and_which_causes_break_clients():
+    from respcheck.report import compat
+    from respcheck.report.diff import diff_runs, render_markdown
+    from respcheck.report.rootcause import root_causes
+
+    current = _doc(("a", "failed", "stream.item_order", BREAKS, "raised RuntimeError: x"),
+                   ("b", "failed", "error.code", OK, ""), ("c", "passed", None, OK, ""))
+    assert compat.summarize(current) == {"by_client": {"openai-python": {
+        "version": "3", "ok": 2, "breaks": 1, "differs": 0, "not judged": 0}}, "compat": {"pass": 2, "fail": 1}}
+    assert compat.feature_rows(current) == [{"feature": "Streaming", "cases": 3, "strict_failed": 2,
+                                             "compat_failed": 1, "clients": ["openai-python"]}]
+    lines = compat.summary_lines(current)
+    assert lines[0] == "strict: 1 of 3 judged cases pass; compat: 2 of 3 pass (no real client breaks)"
+    assert "  a: breaks openai-python: raised RuntimeError: x" in lines
+    causes = {c["rule"]: c for c in root_causes(current)}
+    assert causes["stream.item_order"]["breaks_clients"] == ["openai-python"]
+    assert "breaks_clients" not in causes["error.code"]  # strict-only
+    baseline = _doc(("a", "passed", None, OK, ""), ("b", "passed", None, OK, ""), ("c", "passed", None, OK, ""))
+    diff = diff_runs(baseline, current)
+    assert diff.newly_breaking == [("a", "openai-python", "breaks: raised RuntimeError: x")]
+    assert "### Newly breaking a real client (1)" in render_markdown(diff)
