@@ -27,7 +27,10 @@ class Outcome:
 
 def run_suite(pytester: pytest.Pytester, repo, *args: str, paths: tuple[str, ...] = ("cases",)) -> dict[str, Outcome]:
     """Outcomes by case name. No idle timeout of its own: a stream that pauses on a loaded machine is not
-    a stall (only the stream_stall run sets one, of a few seconds)."""
+    a stall (only the stream_stall run sets one, of a few seconds). No client verdicts unless asked
+    (`--clients ...`): they never change an outcome, and tests/test_clients.py runs them."""
+    if not any(str(arg).startswith("--clients") for arg in args):
+        args = (*args, "--clients", "none")
     result = pytester.runpytest_inprocess(
         *(str(repo / path) for path in paths), "-p", "no:cacheprovider", "-q", "--rootdir", str(repo),
         "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
