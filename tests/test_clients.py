@@ -174,6 +174,14 @@ def test_a_stream_error_event_raised_as_the_sdks_api_error_is_ok():
     assert judge_view(view, 200, {}, stream_error=False)[0] == BREAKS  # no error event seen: a break
 
 
+def test_a_stream_error_thrown_as_the_events_own_error_is_ok():
+    """The npm SDK throws the error event's object itself (no class): its message is the event's."""
+    view = {"raised": {"type": "Object", "message": "upstream failed", "status": None, "api_error": False,
+                       "code": None}, "values": {}}
+    assert judge_view(view, 200, {}, stream_error="upstream failed")[0] == OK
+    assert judge_view(view, 200, {}, stream_error="something else")[0] == BREAKS
+
+
 # -- differs -----------------------------------------------------------------------------------------------
 
 def test_auriko_reading_a_wire_output_text_that_disagrees_with_the_items_differs():

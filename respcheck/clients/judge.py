@@ -105,8 +105,15 @@ def _prepared(step_run):
     stream_error = False
     if exchange.streamed and checker is not None:
         body = checker.terminal
-        stream_error = checker.error_event is not None
+        stream_error = _error_message(checker.error_event) if checker.error_event is not None else False
     return step_run.step.name, replay, suite_reading(operation, body, replay["request"]), stream_error
+
+
+def _error_message(event) -> str | bool:
+    """The message of a stream's error event (Responses or chat style), else True."""
+    error = event.get("error") if isinstance(event, dict) and isinstance(event.get("error"), dict) else event
+    message = error.get("message") if isinstance(error, dict) else None
+    return message if isinstance(message, str) and message else True
 
 
 def _case_verdict(found, version, steps: list, multi: bool) -> dict:

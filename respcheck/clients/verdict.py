@@ -7,7 +7,8 @@ differs, with one line saying why.
   Error on a 400) is the user's normal error path: `ok`, whatever the
   envelope holds (a wrong error.code is the contract's business, not the
   client's). On a 200 stream that carried an error event, the SDK raising
-  its API error for it is the normal path too.
+  its API error for it (or the event's error itself, as the npm SDK throws
+  it) is the normal path too.
 - `differs`: the call returned, but an accessor (output_text, a tool call,
   usage, parsed JSON, ...) gives another value than the suite read from the
   same bytes; or an error answer came back as a value.
@@ -26,7 +27,9 @@ _STREAM_API_ERRORS = frozenset({"APIError"})  # the SDKs' class for an error met
 _SHOWN = 80  # characters of a value in a detail line
 
 
-def judge_view(view: dict, status: int, reading: dict, stream_error: bool = False) -> tuple[str, str]:
+def judge_view(view: dict, status: int, reading: dict, stream_error: bool | str = False) -> tuple[str, str]:
+    """`stream_error`: the answer was a stream that carried an error event
+    (its message, when it has one)."""
     raised = view.get("raised")
     success = 200 <= status < 300
     if raised:
@@ -35,7 +38,8 @@ def judge_view(view: dict, status: int, reading: dict, stream_error: bool = Fals
             if raised.get("api_error") and raised.get("status") == status:
                 return OK, f"raised its API-status error for HTTP {status} ({raised.get('type')})"
             return BREAKS, f"on HTTP {status}, raised {said} instead of its API-status error"
-        if stream_error and (raised.get("api_error") or raised.get("type") in _STREAM_API_ERRORS):
+        if stream_error and (raised.get("api_error") or raised.get("type") in _STREAM_API_ERRORS
+                             or (isinstance(stream_error, str) and stream_error in str(raised.get("message")))):
             return OK, f"raised its API error for the stream's error event ({raised.get('type')})"
         return BREAKS, f"raised {said}"
     if not success:
