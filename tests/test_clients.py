@@ -222,6 +222,12 @@ def test_a_stream_past_the_kept_bytes_is_not_judged_never_breaks():
                         stream_raw=b"event: x\n", stream_raw_clipped=True)
     with pytest.raises(NotJudged, match="larger than"):
         build_replay("responses.stream", exchange)
+    from respcheck.exchange.sse import StreamEnd
+
+    endless = Exchange("POST", "http://x/v1/responses", {}, b'{"stream": true}', status=200, streamed=True,
+                       stream_raw=b"event: x\n", stream_end=StreamEnd("stream.too_long", "past 5 events"))
+    with pytest.raises(NotJudged, match="the suite stopped reading the stream: past 5 events"):
+        build_replay("responses.stream", endless)
     no_answer = Exchange("POST", "http://x/v1/responses", {}, None, error="could not connect")
     with pytest.raises(NotJudged, match="no answer"):
         build_replay("responses.create", no_answer)

@@ -34,6 +34,10 @@ def build_replay(operation: str, exchange) -> dict:
     are not all there (a stream past the kept size, a body cut by a limit)."""
     if exchange.status is None:
         raise NotJudged(f"no answer came ({exchange.error or 'not sent'})")
+    end = exchange.stream_end
+    if exchange.streamed and end is not None and end.reason == "stream.too_long":
+        # The suite's own limit stopped reading: the bytes kept are not the stream a client would get.
+        raise NotJudged(f"the suite stopped reading the stream: {end.message}")
     if exchange.streamed and not exchange.mislabelled:
         if exchange.stream_raw is None:
             raise NotJudged("the stream's bytes were not kept")
