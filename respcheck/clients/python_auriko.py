@@ -18,7 +18,7 @@ import threading
 from importlib.util import find_spec
 
 from .replay import body_of
-from .sdk_common import call_kwargs, refused, parsed_json, raised, served_headers, wants_json
+from .sdk_common import call_kwargs, raised, refused, served_headers, with_parsed
 
 NAME = "auriko-python"
 
@@ -92,11 +92,11 @@ def _response_values(response, request) -> dict:
             calls.append({"name": item.name, "arguments": item.arguments, "call_id": item.call_id})
     text = response.output_text or "".join(texts)
     usage = response.usage
-    return {"id": response.id, "status": response.status, "output_text": text, "function_calls": calls,
-            "usage": None if usage is None else {"input_tokens": usage.input_tokens,
-                                                 "output_tokens": usage.output_tokens,
-                                                 "total_tokens": usage.total_tokens},
-            "parsed": parsed_json(text) if wants_json(request, chat=False) else None}
+    values = {"id": response.id, "status": response.status, "output_text": text, "function_calls": calls,
+              "usage": None if usage is None else {"input_tokens": usage.input_tokens,
+                                                   "output_tokens": usage.output_tokens,
+                                                   "total_tokens": usage.total_tokens}}
+    return with_parsed(values, text, request, chat=False)
 
 
 def _responses_create(client, request) -> dict:
@@ -114,11 +114,11 @@ def _responses_stream(client, request) -> dict:
 
 
 def _chat_values(completion_id, content, calls, finish_reason, usage, request) -> dict:
-    return {"id": completion_id, "chat_content": content, "chat_tool_calls": calls, "finish_reason": finish_reason,
-            "chat_usage": None if usage is None else {"prompt_tokens": usage.prompt_tokens,
-                                                      "completion_tokens": usage.completion_tokens,
-                                                      "total_tokens": usage.total_tokens},
-            "parsed": parsed_json(content) if wants_json(request, chat=True) else None}
+    values = {"id": completion_id, "chat_content": content, "chat_tool_calls": calls, "finish_reason": finish_reason,
+              "chat_usage": None if usage is None else {"prompt_tokens": usage.prompt_tokens,
+                                                        "completion_tokens": usage.completion_tokens,
+                                                        "total_tokens": usage.total_tokens}}
+    return with_parsed(values, content, request, chat=True)
 
 
 def _chat_create(client, request) -> dict:

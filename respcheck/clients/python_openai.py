@@ -6,7 +6,8 @@ create / stream + get_final_response(), chat completions create / stream +
 get_final_completion(), models.list. No retries: each call sees the answer
 once. One SDK client per thread; the transport answers with that thread's
 replay. `parsed`: json.loads of the text the SDK exposes (output_text,
-message content) when the request asks for json_schema."""
+message content) when the request asks for JSON (json_schema, json_object);
+a text that is not JSON is `parse_error` (sdk_common.with_parsed)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import threading
 from importlib.util import find_spec
 
 from .replay import body_of
-from .sdk_common import call_kwargs, refused, parsed_json, raised, served_headers, wants_json
+from .sdk_common import call_kwargs, raised, refused, served_headers, with_parsed
 
 NAME = "openai-python"
 _TERMINALS = ("response.completed", "response.incomplete", "response.failed")
@@ -84,11 +85,11 @@ def _response_values(response, request) -> dict:
     calls = [{"name": item.name, "arguments": item.arguments, "call_id": item.call_id}
              for item in response.output if item.type == "function_call"]
     text = response.output_text
-    return {"id": response.id, "status": response.status, "output_text": text, "function_calls": calls,
-            "usage": None if usage is None else {"input_tokens": usage.input_tokens,
-                                                 "output_tokens": usage.output_tokens,
-                                                 "total_tokens": usage.total_tokens},
-            "parsed": parsed_json(text) if wants_json(request, chat=False) else None}
+    values = {"id": response.id, "status": response.status, "output_text": text, "function_calls": calls,
+              "usage": None if usage is None else {"input_tokens": usage.input_tokens,
+                                                   "output_tokens": usage.output_tokens,
+                                                   "total_tokens": usage.total_tokens}}
+    return with_parsed(values, text, request, chat=False)
 
 
 def _responses_create(client, request) -> dict:
@@ -116,12 +117,12 @@ def _chat_values(completion, request) -> dict:
     usage = completion.usage
     calls = [{"name": call.function.name, "arguments": call.function.arguments, "id": call.id}
              for call in message.tool_calls or ()]
-    return {"id": completion.id, "chat_content": message.content, "chat_tool_calls": calls,
-            "finish_reason": choice.finish_reason,
-            "chat_usage": None if usage is None else {"prompt_tokens": usage.prompt_tokens,
-                                                      "completion_tokens": usage.completion_tokens,
-                                                      "total_tokens": usage.total_tokens},
-            "parsed": parsed_json(message.content) if wants_json(request, chat=True) else None}
+    values = {"id": completion.id, "chat_content": message.content, "chat_tool_calls": calls,
+              "finish_reason": choice.finish_reason,
+              "chat_usage": None if usage is None else {"prompt_tokens": usage.prompt_tokens,
+                                                        "completion_tokens": usage.completion_tokens,
+                                                        "total_tokens": usage.total_tokens}}
+    return with_parsed(values, message.content, request, chat=True)
 
 
 def _chat_create(client, request) -> dict:

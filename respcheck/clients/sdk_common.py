@@ -33,15 +33,24 @@ def wants_json(request: dict | None, chat: bool) -> bool:
     else:
         text = request.get("text")
         fmt = text.get("format") if isinstance(text, dict) else None
-    return isinstance(fmt, dict) and fmt.get("type") == "json_schema"
+    return isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object")
 
 
-def parsed_json(text):
-    """The structured output as a user reads it: json.loads of the text (a
-    text that is not JSON raises, as it does in the user's code)."""
-    if text is None:
-        return None
-    return json.loads(text)
+def with_parsed(values: dict, text, request, chat: bool) -> dict:
+    """`parsed`: the structured output as a user reads it, json.loads of the
+    text, when the request asks for JSON; a text that is not JSON gives
+    `parse_error` (the user's parse raises: verdict.py calls it a break)."""
+    values["parsed"] = None
+    if not wants_json(request, chat):
+        return values
+    if not isinstance(text, str):
+        values["parse_error"] = "no text to parse"
+        return values
+    try:
+        values["parsed"] = json.loads(text)
+    except ValueError as exc:
+        values["parse_error"] = f"{type(exc).__name__}: {one_line(exc)}"
+    return values
 
 
 def call_kwargs(request: dict | None, *required: str) -> dict:

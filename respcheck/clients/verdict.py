@@ -44,8 +44,11 @@ def judge_view(view: dict, status: int, reading: dict, stream_error: bool | str 
         return BREAKS, f"raised {said}"
     if not success:
         return DIFFERS, f"error: returned a value for HTTP {status} instead of raising"
+    values = view.get("values") or {}
+    if values.get("parse_error"):  # the request asked for JSON; the user's parse of the text raises
+        return BREAKS, f"parsed: the text is not JSON ({values['parse_error']})"
     differences = [f"{name}: client {_show(value)}, suite {_show(reading[name])}"
-                   for name, value in (view.get("values") or {}).items()
+                   for name, value in values.items()
                    if name in reading and not _same(value, reading[name])]
     if differences:
         more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
