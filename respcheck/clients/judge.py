@@ -1,6 +1,9 @@
-"""A case's client verdicts: every step an SDK call matches is replayed into
+"""A case's client verdicts (the room: `registry` names the clients, `replay`
+turns an exchange into what a client is handed, `python_openai` / `python_auriko`
+(in the helper process) and `node` give the SDK's view, `reading` the suite's
+own, `verdict` compares them). Every step an SDK call matches is replayed into
 each client, and the case's verdict per client is the worst of its steps
-(the detail names the step). Runs on the case's own worker thread."""
+(the detail names the step). Queued from the case's own worker thread."""
 
 from __future__ import annotations
 
