@@ -14,6 +14,7 @@ import types
 
 import pytest
 
+import respcheck.clients
 from respcheck.clients import registry
 from respcheck.clients.judge import ClientJudge
 from respcheck.clients.python_auriko import AurikoPythonViews
@@ -279,6 +280,8 @@ def fake_node(monkeypatch):
     module.NAME, module.PINNED_VERSION, module.NodeViews = "openai-node", "9.9.9", FakeNodeViews
     module.unavailable_reason = lambda: None
     monkeypatch.setitem(sys.modules, "respcheck.clients.node", module)
+    # `from . import node` takes the package's attribute first (set once the real module was imported)
+    monkeypatch.setattr(respcheck.clients, "node", module, raising=False)
     return module
 
 
