@@ -459,3 +459,16 @@ def test_reports_say_strict_and_compat_and_which_causes_break_clients():
     diff = diff_runs(baseline, current)
     assert diff.newly_breaking == [("a", "openai-python", "breaks: raised RuntimeError: x")]
     assert "### Newly breaking a real client (1)" in render_markdown(diff)
+
+
+def test_without_the_clients_extra_auto_judges_nothing_and_says_so(monkeypatch, fake_node):
+    from respcheck.clients import python_auriko, python_openai
+
+    monkeypatch.setattr(python_openai, "installed", lambda: False)
+    monkeypatch.setattr(python_auriko, "installed", lambda: False)
+    fake_node.unavailable_reason = lambda: "node not on PATH"
+    names, left_out = registry.select("auto")
+    assert names == ()
+    assert left_out == ("openai-python: not installed (the openai package; pip install 'respcheck[clients]')",
+                        "auriko-python: not installed (the auriko package; pip install 'respcheck[clients]')",
+                        "openai-node: not run (node not on PATH)")
