@@ -2,6 +2,7 @@
 
     respcheck serve [--host 127.0.0.1] [--port 8765] [--api-key KEY]... [--fault NAME]... [--stateful]
     respcheck faults [--json]
+    respcheck clients
     respcheck rules
     respcheck lint [PATHS]...
     respcheck profile init --base-url URL [--api-key KEY] [--model ROLE=ID]... [-o FILE]
@@ -47,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     faults = commands.add_parser("faults", help="list the reference gateway's fault switches")
     faults.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    commands.add_parser("clients", help="list the real clients a run can judge answers with (--clients) "
+                                        "and whether each can run here")
     commands.add_parser("rules", help="list every rule a failure can name, with what it checks")
 
     lint = commands.add_parser("lint", help="load every case file and profile under PATHS; one line per problem, "
@@ -216,6 +219,15 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list_clients() -> int:
+    from .clients.registry import KNOWN, unavailable
+
+    for name in KNOWN:
+        reason = unavailable(name)
+        print(f"{name:<15} {'available' if reason is None else reason}")
+    return 0
+
+
 def _list_rules() -> int:
     from .checks import RULES
     from .stream import RULES as STREAM_RULES
@@ -240,6 +252,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from .profile_init.command import run_init
 
         return run_init(args)
+    if args.command == "clients":
+        return _list_clients()
     if args.command == "rules":
         return _list_rules()
     if args.command == "profile" and args.profile_command == "show":

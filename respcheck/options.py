@@ -74,8 +74,12 @@ def add_options(parser: pytest.Parser) -> None:
                          "diff.md, transcripts/ of failed cases (default reports/; '' for none).")
     group.addoption("--baseline", metavar="PATH", default=None,
                     help="A previous run's results.json: print and write (diff.md) what changed since.")
-    group.addoption("--fail-on", choices=("any", "regression"), default="any",
-                    help="Exit non-zero on any failing case (default), or only on new failures against --baseline.")
+    group.addoption("--fail-on", choices=("any", "regression", "compat"), default="any",
+                    help="Exit non-zero on any failing case (default), only on new failures against --baseline "
+                         "(regression), or only when a real client breaks on an answer (compat).")
+    group.addoption("--clients", metavar="LIST", default="auto",
+                    help="Real clients each answer is replayed into for a client verdict: auto (default: every "
+                         "installed one), none, or names, e.g. openai-python,openai-node (`respcheck clients`).")
     group.addoption("--retries", metavar="N", type=int, default=0,
                     help="Retry a case up to N times when only semantic rules (the model's text) failed; a pass "
                          "on retry is reported as flaky. Schema, order and status failures are never retried.")
@@ -108,6 +112,8 @@ class RunSettings:
     max_stream_events: int = 200_000
     max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES  # all bytes of one stream
     max_transport_failures: int = 3  # consecutive; 0: never fail fast
+    clients: tuple = ()  # the client verdicts' names (--clients); empty: none are judged
+    clients_not_run: tuple = ()  # one line each: a client asked for (or auto) that cannot run
 
 
 def _parse_pairs(values: list[str], sep: str, what: str) -> dict[str, str]:
@@ -188,6 +194,15 @@ def _check_values(opt) -> None:
         raise UsageError(str(exc)) from None
 
 
+def _clients(opt) -> tuple[tuple, tuple]:
+    from .clients.registry import ClientsError, select
+
+    try:
+        return select(getattr(opt, "clients", "none") or "none")
+    except ClientsError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def resolve(config: pytest.Config) -> RunSettings:
     opt = config.option
     _check_values(opt)
@@ -228,7 +243,11 @@ def resolve(config: pytest.Config) -> RunSettings:
     timeout = _timeout(opt, profile)
     headers = {**profile.headers, **cli_headers}
     models = {**profile.models, **_parse_pairs(opt.model, "=", "--model")}
-    return RunSettings(profile=profile, base_url=base_url.rstrip("/") if base_url else None, api_key=api_key,
+    clients, not_run = _clients(opt)
+    if opt.fail_on == "compat" and not clients:
+        raise UsageError("--fail-on compat fails a run when a real client breaks, but no client judges this run "
+                         f"({'; '.join(not_run) or '--clients none'}); install respcheck[clients] or name --clients")
+    return RunSettings(clients=clients, clients_not_run=not_run, profile=profile, base_url=base_url.rstrip("/") if base_url else None, api_key=api_key,
                        headers=headers, timeout=timeout, models=models, max_body_bytes=opt.max_body_bytes,
                        faults=list(opt.reference_fault), show_secrets=opt.show_secrets,
                        stream_idle_timeout=opt.stream_idle_timeout, stream_timeout=opt.stream_timeout,

@@ -36,6 +36,7 @@ ANNOUNCED = pytest.StashKey[bool]()
 ITEMS = pytest.StashKey[list]()  # the collected items, in order: what the scheduler runs ahead
 PYTEST_SESSION = pytest.StashKey[pytest.Session]()
 BROKEN = pytest.StashKey[list]()  # with --collect-only: case files that cannot be used
+JUDGE = pytest.StashKey[object]()  # the client verdicts' clients (--clients), or None
 
 # Without --concurrency: the embedded gateway takes a few cases at once; a
 # remote target gets one at a time unless its profile says more.
@@ -127,7 +128,20 @@ def concurrency(config: pytest.Config) -> int:
     return EMBEDDED_CONCURRENCY if settings.base_url is None and not settings.replay_dir else 1
 
 
-def _import_run_modules() -> None:
+def client_judge(config: pytest.Config):
+    """The run's ClientJudge, or None with --clients none (or none installed)."""
+    if JUDGE not in config.stash:
+        names = _settings(config).clients
+        if names:
+            from .clients.judge import ClientJudge
+
+            config.stash[JUDGE] = ClientJudge(names)
+        else:
+            config.stash[JUDGE] = None
+    return config.stash[JUDGE]
+
+
+def _import_run_modules(config: pytest.Config | None = None) -> None:
     """What a case imports lazily is imported here, on pytest's thread, before
     the scheduler's threads start: imports on two threads at once can meet in
     pytest's assertion rewriter, whose ast.parse CPython 3.11 does not allow
@@ -135,6 +149,9 @@ def _import_run_modules() -> None:
     from .execution import onboarding, runner  # noqa: F401
     from .report import allure, text, transcript  # noqa: F401
     from .stream import checker, chat  # noqa: F401
+    if config is not None and client_judge(config) is not None:
+        # The Python SDKs themselves load in the helper process (clients/helper.py), not here.
+        from .clients import helper, judge, reading, replay, verdict  # noqa: F401
 
 
 def scheduler(config: pytest.Config) -> CaseScheduler:
@@ -142,7 +159,7 @@ def scheduler(config: pytest.Config) -> CaseScheduler:
         session = config.stash[PYTEST_SESSION]
         items = [item for item in config.stash.get(ITEMS, []) if isinstance(item, CaseItem)]
         target_session(config).start()  # before any thread: one client, one embedded gateway
-        _import_run_modules()
+        _import_run_modules(config)
         config.stash[SCHEDULER] = CaseScheduler(
             items, concurrency(config), runnable=lambda item: item.plan().skip is None,
             job=lambda item: item.execute(),
@@ -203,6 +220,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     the target and checks it answers, once, before any worker starts."""
     config = session.config
     config.stash[PYTEST_SESSION] = session
+    if not _is_xdist_controller(config) and not config.option.collectonly and _selects_cases(config):
+        client_judge(config)  # the clients' helper loads the SDKs while the cases are collected
     if not _is_xdist_controller(config) or not _selects_cases(config):
         return
     from .exchange.target import Unreachable
@@ -243,6 +262,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _clear_previous_run(config)
     target = target_session(config)
     worker = hasattr(config, "workerinput")
+    client_judge(config)  # the clients' helper process starts loading the SDKs now, beside the run
     try:
         client = target.start()
         if not worker:
@@ -270,6 +290,10 @@ def _announce(config: pytest.Config, settings: RunSettings, base_url: str) -> No
     faults = f", faults: {', '.join(settings.faults)}" if settings.faults else ""
     reporter.write_line(f"respcheck: profile {settings.profile.name}, target {where}{base_url}{faults}, "
                         f"concurrency {concurrency(config)}")
+    clients = ", ".join(settings.clients) or "none"
+    reporter.write_line(f"respcheck: client verdicts: {clients}")
+    for line in settings.clients_not_run:
+        reporter.write_line(f"respcheck: {line}")
     if not settings.api_key:
         env = f", or ${settings.profile.api_key_env}" if settings.profile.api_key_env else ""
         reporter.write_line(f"respcheck: no API key given (--api-key, $RESPCHECK_API_KEY{env}); requests go "
@@ -312,5 +336,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(JUDGE, None) is not None:
+        config.stash[JUDGE].close()
     if SESSION in config.stash:
         config.stash[SESSION].close()

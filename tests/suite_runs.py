@@ -3,6 +3,7 @@ reading back each case's outcome: shared by the fault and silent-drop tests."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +22,15 @@ class Outcome:
     output_types: tuple = ()
     endpoint: str = ""  # of the last step, e.g. "POST /responses"
     file: str = ""  # the case file, relative to the repository: cases/streaming/text.yaml
+    clients: dict | None = None  # the client verdicts (--clients), by client name
 
 
 def run_suite(pytester: pytest.Pytester, repo, *args: str, paths: tuple[str, ...] = ("cases",)) -> dict[str, Outcome]:
     """Outcomes by case name. No idle timeout of its own: a stream that pauses on a loaded machine is not
-    a stall (only the stream_stall run sets one, of a few seconds)."""
+    a stall (only the stream_stall run sets one, of a few seconds). No client verdicts unless asked
+    (`--clients ...`): they never change an outcome, and tests/test_clients.py runs them."""
+    if not any(str(arg).startswith("--clients") for arg in args):
+        args = (*args, "--clients", "none")
     result = pytester.runpytest_inprocess(
         *(str(repo / path) for path in paths), "-p", "no:cacheprovider", "-q", "--rootdir", str(repo),
         "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
@@ -45,5 +50,6 @@ def run_suite(pytester: pytest.Pytester, repo, *args: str, paths: tuple[str, ...
                 text=report.longreprtext, streamed=props.get("streamed") == "true",
                 output_types=tuple(filter(None, props.get("output_types", "").split(","))),
                 file=report.nodeid.split("::")[0],
+                clients=json.loads(props["clients"]) if props.get("clients") else None,
                 endpoint=props.get("endpoint", ""))
     return outcomes

@@ -57,6 +57,7 @@ class Target:
     retry_after_budget: float = 60.0  # seconds of 429 Retry-After waits a run may spend
     concurrency: int | None = None  # requests in flight across all xdist workers
     max_sends: int = MAX_SENDS  # sends of one request when kept-alive connections close unanswered
+    keep_stream_bytes: int = 0  # raw stream bytes kept for the client verdicts (0: none; they are off)
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -82,6 +83,10 @@ class Exchange:
     unanswered_on_reused: bool = False  # failed with no answer on a connection the pool had kept alive
     mislabelled: bool = False  # a stream whose body is SSE under another Content-Type (read as a stream anyway)
     timed_out: bool = False  # the answer was not complete within the request timeout
+    # The raw bytes of a streamed body, kept (up to Target.keep_stream_bytes) only
+    # when client verdicts are on: the SDKs are handed the stream as it came.
+    stream_raw: bytes | None = field(default=None, repr=False)
+    stream_raw_clipped: bool = False  # the stream outgrew keep_stream_bytes; stream_raw holds its start
 
     @property
     def answered(self) -> bool:
@@ -253,16 +258,34 @@ class Client:
                                                         max_event_bytes=t.max_body_bytes)
                 else:
                     exchange.streamed = True
-                    exchange.stream_end = read_stream(
-                        response, started, on_frame, max_events=t.max_stream_events,
-                        deadline=started + t.stream_timeout, max_bytes=t.max_stream_bytes,
-                        idle_timeout=t.stream_idle_timeout, max_event_bytes=t.max_body_bytes)
+                    chunks, kept = response.iter_bytes(), None
+                    if t.keep_stream_bytes:
+                        kept = bytearray()
+                        chunks = _kept(chunks, kept, exchange, t.keep_stream_bytes)
+                    try:
+                        exchange.stream_end = read_stream(
+                            response, started, on_frame, chunks=chunks, max_events=t.max_stream_events,
+                            deadline=started + t.stream_timeout, max_bytes=t.max_stream_bytes,
+                            idle_timeout=t.stream_idle_timeout, max_event_bytes=t.max_body_bytes)
+                    finally:  # also when reading stopped early (a cut, a stall): the bytes that came
+                        if kept is not None:
+                            exchange.stream_raw = bytes(kept)
         except httpx.HTTPError as exc:
             exchange.error = transport_failure(exc, t, exchange.status, min(t.timeout, t.stream_idle_timeout))
             exchange.timed_out = isinstance(exc, httpx.TimeoutException)
             exchange.unanswered_on_reused = _unanswered_on_reused(exc, exchange, opened)
         exchange.elapsed = time.monotonic() - started
         return exchange
+
+
+def _kept(chunks, kept: bytearray, exchange: Exchange, limit: int):
+    """Pass the chunks on, keeping a copy of the first `limit` bytes in `kept`."""
+    for chunk in chunks:
+        if not exchange.stream_raw_clipped:
+            room = limit - len(kept)
+            kept += chunk[:room]
+            exchange.stream_raw_clipped = len(chunk) > room
+        yield chunk
 
 
 def _unanswered_on_reused(exc: httpx.HTTPError, exchange: Exchange, opened_before: int) -> bool:

@@ -141,12 +141,14 @@ def _has_blank_line(text: str) -> bool:
 
 def read_stream(response: httpx.Response, started: float, on_frame: Callable[[Frame], None], *,
                 max_events: int, deadline: float, max_bytes: int, idle_timeout: float,
-                max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> StreamEnd:
+                max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES, chunks: Iterable[bytes] | None = None) -> StreamEnd:
     """Feed every frame of `response` to `on_frame`; say how the stream ended.
+
+    `chunks`: the body's bytes when the caller taps them (else the response's own).
 
     `max_bytes` bounds the whole stream (--max-stream-bytes), `max_event_bytes`
     one event, `max_events` the number of events, `deadline` the time."""
-    body = _CountingBody(response.iter_bytes(), deadline, max_bytes, max_event_bytes)
+    body = _CountingBody(response.iter_bytes() if chunks is None else chunks, deadline, max_bytes, max_event_bytes)
     clock = lambda: time.monotonic() - started  # noqa: E731
     try:
         return _frames(body, on_frame, clock, max_events=max_events, max_bytes=max_bytes,

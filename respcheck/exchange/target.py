@@ -18,6 +18,11 @@ class Unreachable(Exception):
     pass
 
 
+# Past this a stream is not handed to the clients (their verdict: not judged):
+# a few MiB holds every stream of the suite many times over.
+KEPT_STREAM_BYTES = 4 * 1024 * 1024
+
+
 class TargetSession:
     """Owns the client (and the embedded server, if any) for one pytest session."""
 
@@ -59,7 +64,8 @@ class TargetSession:
                         max_stream_events=self.settings.max_stream_events, rate_limit=self.settings.rate_limit,
                         max_stream_bytes=getattr(self.settings, "max_stream_bytes", 64 * 1024 * 1024),
                         retry_after_budget=self.settings.retry_after_budget,
-                        concurrency=self.settings.concurrency)
+                        concurrency=self.settings.concurrency,
+                        keep_stream_bytes=KEPT_STREAM_BYTES if getattr(self.settings, "clients", ()) else 0)
         secrets = [self.settings.api_key or ""] + secret_header_values(self.settings.headers)
         transport = wrap_client_transport(bounded_transport(), record_dir=self.settings.record_dir,
                                           replay_dir=self.settings.replay_dir, secrets=secrets)

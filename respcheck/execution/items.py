@@ -101,6 +101,7 @@ class Executed:
     run: "CaseRun"
     retries: int
     seconds: float = 0.0  # the case's own time (under --concurrency, pytest's duration is the wait for it)
+    clients: object = None  # the client verdicts (--clients): a function giving them (they are judged beside)
 
 
 class CaseItem(pytest.Item):
@@ -187,7 +188,34 @@ class CaseItem(pytest.Item):
         answered = _answered(executed.run)
         if answered is not None:
             session.breaker.observe(self.name, answered)
+        executed.clients = self._judge_clients(executed.run)
         return executed
+
+    def _judge_clients(self, run: "CaseRun"):
+        """A function giving the client verdicts (None without clients or steps)."""
+        from ..plugin import client_judge
+
+        judge = client_judge(self.config)
+        if judge is None or not run.steps:
+            return None
+
+        def failed(exc: Exception):
+            reason = (str(exc) or type(exc).__name__).splitlines()[0][:200]
+            return lambda: {name: {"verdict": "not judged", "detail": f"respcheck could not judge ({reason})",
+                                   "version": None} for name in judge.names}
+
+        try:
+            pending = judge.start(run)
+        except Exception as exc:  # noqa: BLE001 - the verdicts are an addition; never the case's failure
+            return failed(exc)
+
+        def verdicts():
+            try:
+                return pending()
+            except Exception as exc:  # noqa: BLE001
+                return failed(exc)()
+
+        return verdicts
 
     def _execute(self, session: "TargetSession") -> Executed:
         from .onboarding import label_broken_claim
@@ -215,6 +243,8 @@ class CaseItem(pytest.Item):
         executed = scheduler(self.config).result(self)
         run = executed.run
         self.user_properties.append(("case_seconds", f"{executed.seconds:.6f}"))
+        if executed.clients is not None:
+            self.user_properties.append(("clients", json.dumps(executed.clients())))
         verdict = self._judge(run)
         self._record(run, session, executed.retries, verdict)
         self._record_deviations(run, verdict)

@@ -29,6 +29,9 @@ def attach_to_allure(item, run: CaseRun, masker: Masker, profile: str) -> None:
     allure.dynamic.title(f"{case.name}: {case.title}")
     if case.feature:
         allure.dynamic.label("seed_feature", case.feature)
+    clients = dict(item.user_properties).get("clients")
+    if clients:  # the client verdicts (also a JUnit property: pytest writes user properties there)
+        allure.attach(clients, name="client verdicts", attachment_type=allure.attachment_type.JSON)
     for step_run in run.steps:
         ex = step_run.exchange
         if ex is None:

@@ -129,6 +129,7 @@ class RunDiff:
     removed: list[str] = field(default_factory=list)  # names present in the baseline only
     current_failures: int = 0  # failed or error cases in the current run, old or new
     new_root_causes: list[dict] = field(default_factory=list)  # the new failures grouped by rule and message shape
+    newly_breaking: list[tuple[str, str, str]] = field(default_factory=list)  # (case, client, detail): broke since
 
     @property
     def has_regressions(self) -> bool:
@@ -223,7 +224,24 @@ def diff_runs(baseline: dict, current: dict) -> RunDiff:
     from .rootcause import root_causes  # (rootcause reads this module's helpers)
 
     diff.new_root_causes = root_causes({"cases": [after[entry.name] for entry in diff.new_failures]})
+    diff.newly_breaking = _newly_breaking(before, after)
     return diff
+
+
+def _newly_breaking(before: dict, after: dict) -> list[tuple[str, str, str]]:
+    """A real client that breaks on (or misreads) a case now and did not in the baseline (which judged it)."""
+    bad = ("breaks", "differs")
+    out = []
+    for name in sorted(after):
+        now = after[name].get("clients") if isinstance(after[name].get("clients"), dict) else {}
+        then = (before.get(name) or {}).get("clients")
+        then = then if isinstance(then, dict) else {}
+        for client, verdict in sorted(now.items()):
+            was = then.get(client)
+            if isinstance(verdict, dict) and verdict.get("verdict") in bad and isinstance(was, dict) \
+                    and was.get("verdict") not in bad:
+                out.append((name, client, f"{verdict['verdict']}: {verdict.get('detail') or ''}"))
+    return out
 
 
 # -- rendering -------------------------------------------------------------------------------------------
@@ -312,6 +330,12 @@ def render_markdown(diff: RunDiff, title: str = "respcheck: regression diff", ma
         from .rootcause import causes_markdown
 
         lines += causes_markdown(diff.new_root_causes, limit=20, heading="Root causes of the new failures")
+    if diff.newly_breaking:
+        lines += [f"### Newly breaking a real client ({len(diff.newly_breaking)})", "",
+                  "| case | client | verdict |", "|---|---|---|"]
+        for name, client, detail in diff.newly_breaking[:max_rows]:
+            lines.append(f"| {md_code(name)} | {md_code(client)} | {md_escape(shorten(detail))} |")
+        lines.append("")
     for key, heading, entries in diff.sections():
         if not entries:
             continue

@@ -7,7 +7,7 @@ import html
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from . import coverage as contract_coverage
+from . import compat, coverage as contract_coverage
 from .diff import failures_of, group_of, is_flaky, md_escape, messages_of, outcome_of, rules_of, shorten
 from .features import SEED_FEATURES
 from .icons import icon
@@ -90,6 +90,7 @@ class Matrix:
     header: dict = field(default_factory=dict)  # profile, target, started_at, finished_at, counts
     root_causes: list[dict] = field(default_factory=list)  # as in results.json, most cases first
     coverage: dict = field(default_factory=dict)  # results.json's "coverage", as it is
+    source: dict = field(default_factory=dict, repr=False)  # the results document (its client verdicts)
 
     def cell(self, feature: str, model: str) -> Cell:
         return self.cells.get((feature, model)) or Cell(feature, model)
@@ -141,7 +142,7 @@ def build_matrix(results: dict, include_uncovered: bool = True) -> Matrix:
     header["counts"] = _counts(results)
     coverage = results.get("coverage") if isinstance(results.get("coverage"), dict) else {}
     return Matrix(features=features, models=models, cells=cells, header=header, root_causes=causes_of(results),
-                  coverage=coverage)
+                  coverage=coverage, source=results)
 
 
 def _counts(results: dict) -> dict[str, int]:
@@ -197,6 +198,7 @@ def render_markdown(matrix: Matrix, title: str = "respcheck: feature × model ma
         row = [cell_label(matrix.cell(feature, model)) for model in matrix.models]
         lines.append(f"| {md_escape(feature)} | " + " | ".join(row) + " |")
     lines += ["", LEGEND, ""]
+    lines += compat.render_markdown(matrix.source)
     lines += causes_markdown(matrix.root_causes, limit=ROOT_CAUSE_ROWS)
     lines += contract_coverage.render_markdown(matrix.coverage)
     return "\n".join(lines)
@@ -330,6 +332,7 @@ def render_html(matrix: Matrix, title: str = "respcheck: feature × model matrix
                    f'<span class="skip">{icon("skip")} skipped</span>'
                    "<span>blank: no case</span> — a cell's tooltip lists its cases; counts are "
                    "passed, failing of the cases that ran, flaky of the cases that passed.</p>")
+    out += compat.render_html(matrix.source)
     out += _root_causes_html(matrix.root_causes, anchors)
     out += contract_coverage.render_html(matrix.coverage, _e)
     out.append(f"<h2>Failing cases ({len(failing)})</h2>")

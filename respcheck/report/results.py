@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from .compat import judged, summarize as summarize_clients
 from .coverage import Exercised, summarize
 from .printable import json_text
 from .rootcause import root_causes
@@ -50,6 +51,9 @@ class ResultsCollector:
         self.exercised.files.add(Path(report.nodeid.split("::", 1)[0]))
         if props.get("failures"):
             record["failures"] = json.loads(props["failures"])
+        if props.get("clients") and report.when == "call":
+            record["clients"] = json.loads(props["clients"])
+            record["compat"] = compat_of(record["clients"])
         if props.get("deviations") and report.when == "call":
             self._add_deviations(name, json.loads(props["deviations"]))
         if report.when == "setup" and report.outcome == "skipped":
@@ -91,6 +95,8 @@ class ResultsCollector:
                                  for _, entry in sorted(self.deviations.items())],
         }
         document["root_causes"] = root_causes(document)
+        if judged(document):
+            document["clients"] = summarize_clients(document)
         files = [self.rootpath / f if self.rootpath is not None else f for f in sorted(self.exercised.files)]
         document["coverage"] = summarize(self.exercised.names, case_files=[f for f in files if f.is_file()])
         return document
@@ -100,6 +106,14 @@ class ResultsCollector:
         path = directory / "results.json"
         path.write_text(json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8")
         return path
+
+
+def compat_of(clients: dict) -> str:
+    """A case's compat verdict: `fail` when a real client breaks on an answer
+    or reads it otherwise than the suite did, else `pass` (the strict verdict
+    is the outcome, as always)."""
+    bad = {"breaks", "differs"}
+    return "fail" if any(isinstance(v, dict) and v.get("verdict") in bad for v in clients.values()) else "pass"
 
 
 def _skip_reason(report) -> str | None:

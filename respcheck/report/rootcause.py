@@ -110,7 +110,16 @@ def root_causes(results: dict) -> list[dict]:
             if key not in seen:
                 seen.add(key)
                 group["cases"] += 1
+                broken = _clients_broken(case)
+                if broken:
+                    group["breaks_clients"] = sorted(set(group.get("breaks_clients", ())) | broken)
     return sorted(groups.values(), key=lambda g: (-g["cases"], -g["failures"], g["rule"], g["message"]))
+
+
+def _clients_broken(case: dict) -> set[str]:
+    """The real clients that break on (or misread) this case's answers."""
+    clients = case.get("clients") if isinstance(case.get("clients"), dict) else {}
+    return {name for name, v in clients.items() if isinstance(v, dict) and v.get("verdict") in ("breaks", "differs")}
 
 
 def causes_of(results: dict) -> list[dict]:
@@ -131,8 +140,9 @@ def render_text(causes: list[dict], limit: int = 15) -> list[str]:
     lines = []
     for cause in causes[:limit]:
         cases = f"{cause['cases']} case{'s' if cause['cases'] != 1 else ''}"
+        broken = f"  [breaks {', '.join(cause['breaks_clients'])}]" if cause.get("breaks_clients") else ""
         lines.append(one_line(f"{cases:>9}  {str(cause['rule']):<{width}}  {cause['message']}  "
-                              f"(first: {cause['first_case']})"))
+                              f"(first: {cause['first_case']}){broken}"))
     if len(causes) > limit:
         lines.append(f"{'':>9}  … and {len(causes) - limit} more root cause(s): see results.json")
     return lines
@@ -142,11 +152,14 @@ def causes_markdown(causes: list[dict], limit: int = 50, heading: str = "Root ca
     """A Markdown table of the root causes, most cases first (results.json has them all)."""
     if not causes:
         return []
-    lines = [f"### {heading} ({len(causes)})", "", "| cases | rule | message | first case |", "|---|---|---|---|"]
+    lines = [f"### {heading} ({len(causes)})", "", "| cases | rule | message | first case | breaks clients |",
+             "|---|---|---|---|---|"]
     for cause in causes[:limit]:
+        broken = ", ".join(md_code(c) for c in cause.get("breaks_clients") or ())
         lines.append(f"| {cause.get('cases')} | {md_code(cause.get('rule'))} | "
-                     f"{md_escape(shorten(str(cause.get('message')), 200))} | {md_code(cause.get('first_case'))} |")
+                     f"{md_escape(shorten(str(cause.get('message')), 200))} | {md_code(cause.get('first_case'))} | "
+                     f"{broken} |")
     if len(causes) > limit:
-        lines.append(f"| … | | {len(causes) - limit} more in results.json | |")
+        lines.append(f"| … | | {len(causes) - limit} more in results.json | | |")
     lines.append("")
     return lines

@@ -26,6 +26,8 @@ class RunReport:
         self.root_cause_text: list[str] = []
         self.coverage_text: list[str] = []
         self.known_text: list[str] = []
+        self.compat_text: list[str] = []
+        self.compat_failed = False  # a real client broke on some case's answers
         self.results = ResultsCollector()
         self.diff = None
         self.written: list[Path] = []
@@ -66,6 +68,8 @@ class RunReport:
         self.root_cause_text = render_root_causes(document["root_causes"])
         self.coverage_text = render_coverage(document["coverage"])
         self.known_text = known_deviation_lines(document)
+        self.compat_text = compat_lines(document)
+        self.compat_failed = any(c.get("compat") == "fail" for c in document["cases"])
         if self.dir is not None:
             self.written.append(self.results.write(self.dir, document))
             self.written.append(self.features.write(self.dir, profile, target))
@@ -84,9 +88,12 @@ class RunReport:
                 self.written.append(path)
 
     def exit_status(self, current: int) -> int:
-        """--fail-on regression: only new failures against the baseline fail the run."""
+        """--fail-on regression: only new failures against the baseline fail the run;
+        --fail-on compat: only a case some real client breaks on."""
         if self.error:
             return pytest.ExitCode.USAGE_ERROR
+        if self.fail_on == "compat" and current in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            return pytest.ExitCode.TESTS_FAILED if self.compat_failed else pytest.ExitCode.OK
         if self.fail_on == "regression" and self.diff is not None and current == pytest.ExitCode.TESTS_FAILED:
             return pytest.ExitCode.TESTS_FAILED if self.diff.has_regressions else pytest.ExitCode.OK
         return current
@@ -103,6 +110,10 @@ class RunReport:
             terminal.section("respcheck contract coverage (exercised/known; see results.json \"coverage\")")
             for line in self.coverage_text:
                 terminal.write_line(line)
+        if self.compat_text:
+            terminal.section("respcheck real clients (strict: the contract; compat: no client breaks)")
+            for line in self.compat_text:
+                terminal.write_line(printable(line), red=": breaks " in line or ": differs " in line)
         if self.root_cause_text:
             terminal.section("respcheck root causes (failures grouped by rule and message)")
             for line in self.root_cause_text:
@@ -143,6 +154,12 @@ def known_deviation_lines(document: dict) -> list[str]:
             lines.append(f"known deviation {entry['rule']} ({entry['reason']}) did not occur in this run "
                          f"({entry['cases_run']} case(s) could show it): remove it from {entry['declared_at']}")
     return lines
+
+
+def compat_lines(document: dict) -> list[str]:
+    from .compat import summary_lines
+
+    return summary_lines(document)
 
 
 def _write_matrix(directory: Path, document: dict, profile: str) -> list[Path]:

@@ -1,0 +1,146 @@
+"""openai-python's view of a replayed answer.
+
+The recorded answer is served through an httpx2 MockTransport (openai 3.x
+takes an `httpx2.Client` as http_client) to the SDK's own calls: responses
+create / stream + get_final_response(), chat completions create / stream +
+get_final_completion(), models.list. No retries: each call sees the answer
+once. One SDK client per thread; the transport answers with that thread's
+replay. `parsed`: json.loads of the text the SDK exposes (output_text,
+message content) when the request asks for JSON (json_schema, json_object);
+a text that is not JSON is `parse_error` (sdk_common.with_parsed)."""
+
+from __future__ import annotations
+
+import threading
+from importlib.util import find_spec
+
+from .replay import body_of
+from .sdk_common import call_kwargs, raised, refused, served_headers, with_parsed
+
+NAME = "openai-python"
+_TERMINALS = ("response.completed", "response.incomplete", "response.failed")
+
+
+def installed() -> bool:
+    return find_spec("openai") is not None and find_spec("httpx2") is not None
+
+
+class OpenAIPythonViews:
+    def __init__(self):
+        import openai
+
+        self.version = openai.__version__
+        self._local = threading.local()
+
+    def _client(self):
+        client = getattr(self._local, "client", None)
+        if client is None:
+            import httpx2
+            import openai
+
+            http = httpx2.Client(transport=httpx2.MockTransport(self._answer))
+            client = openai.OpenAI(api_key="rc-client-replay", base_url="http://replay.invalid/v1",
+                                   max_retries=0, http_client=http)
+            self._local.client = client
+        return client
+
+    def _answer(self, request):
+        import httpx2
+
+        replay = self._local.replay
+        self._local.sent = True
+        return httpx2.Response(replay["status"], headers=served_headers(replay), content=body_of(replay),
+                               request=request)
+
+    def view(self, replay: dict) -> dict:
+        self._local.replay, self._local.sent = replay, False
+        client = self._client()
+        try:
+            values = _OPERATIONS[replay["operation"]](client, replay.get("request"))
+        except Exception as exc:  # noqa: BLE001 - whatever the SDK raises is the finding
+            if not self._local.sent:
+                raise refused(exc) from None
+            return _raised_view(exc)
+        finally:
+            self._local.replay = None
+        return {"raised": None, "values": values}
+
+    def close(self) -> None:
+        pass
+
+
+def _raised_view(exc: Exception) -> dict:
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        error = body.get("error") if isinstance(body.get("error"), dict) else body
+        return {"raised": raised(exc, status=exc.status_code, api_error=True, code=error.get("code")),
+                "values": {}}
+    return {"raised": raised(exc, status=None, api_error=False), "values": {}}
+
+
+def _response_values(response, request) -> dict:
+    usage = response.usage
+    calls = [{"name": item.name, "arguments": item.arguments, "call_id": item.call_id}
+             for item in response.output if item.type == "function_call"]
+    text = response.output_text
+    values = {"id": response.id, "status": response.status, "output_text": text, "function_calls": calls,
+              "usage": None if usage is None else {"input_tokens": usage.input_tokens,
+                                                   "output_tokens": usage.output_tokens,
+                                                   "total_tokens": usage.total_tokens}}
+    return with_parsed(values, text, request, chat=False)
+
+
+def _responses_create(client, request) -> dict:
+    return _response_values(client.responses.create(**call_kwargs(request)), request)
+
+
+def _responses_stream(client, request) -> dict:
+    """As a user drives it: iterate the events; a completed stream's answer is
+    get_final_response(), an incomplete or failed one's the terminal's snapshot."""
+    with client.responses.stream(**call_kwargs(request, "input", "model")) as stream:
+        terminal = None
+        for event in stream:
+            if event.type in _TERMINALS:
+                terminal = event
+        if terminal is None or terminal.type == "response.completed":
+            final = stream.get_final_response()
+        else:
+            final = terminal.response
+    return _response_values(final, request)
+
+
+def _chat_values(completion, request) -> dict:
+    choice = completion.choices[0]
+    message = choice.message
+    usage = completion.usage
+    calls = [{"name": call.function.name, "arguments": call.function.arguments, "id": call.id}
+             for call in message.tool_calls or ()]
+    values = {"id": completion.id, "chat_content": message.content, "chat_tool_calls": calls,
+              "finish_reason": choice.finish_reason,
+              "chat_usage": None if usage is None else {"prompt_tokens": usage.prompt_tokens,
+                                                        "completion_tokens": usage.completion_tokens,
+                                                        "total_tokens": usage.total_tokens}}
+    return with_parsed(values, message.content, request, chat=True)
+
+
+def _chat_create(client, request) -> dict:
+    return _chat_values(client.chat.completions.create(**call_kwargs(request, "messages", "model")), request)
+
+
+def _chat_stream(client, request) -> dict:
+    with client.chat.completions.stream(**call_kwargs(request, "messages", "model")) as stream:
+        for _ in stream:
+            pass
+        completion = stream.get_final_completion()
+    return _chat_values(completion, request)
+
+
+def _models_list(client, request) -> dict:
+    return {"model_ids": [model.id for model in client.models.list().data]}
+
+
+_OPERATIONS = {"responses.create": _responses_create, "responses.stream": _responses_stream,
+               "chat.completions.create": _chat_create, "chat.completions.stream": _chat_stream,
+               "models.list": _models_list}
