@@ -194,11 +194,12 @@ def _check_values(opt) -> None:
         raise UsageError(str(exc)) from None
 
 
-def _clients(opt) -> tuple[tuple, tuple]:
+def _clients(opt, profile) -> tuple[tuple, tuple]:
     from .clients.registry import ClientsError, select
 
     try:
-        return select(getattr(opt, "clients", "none") or "none")
+        return select(getattr(opt, "clients", "none") or "none", tuple(profile.settings.get("clients") or ()),
+                      profile.name)
     except ClientsError as exc:
         raise UsageError(str(exc)) from None
 
@@ -243,11 +244,12 @@ def resolve(config: pytest.Config) -> RunSettings:
     timeout = _timeout(opt, profile)
     headers = {**profile.headers, **cli_headers}
     models = {**profile.models, **_parse_pairs(opt.model, "=", "--model")}
-    clients, not_run = _clients(opt)
+    clients, not_run = _clients(opt, profile)
     if opt.fail_on == "compat" and not clients:
         raise UsageError("--fail-on compat fails a run when a real client breaks, but no client judges this run "
                          f"({'; '.join(not_run) or '--clients none'}); install respcheck[clients] or name --clients")
-    return RunSettings(clients=clients, clients_not_run=not_run, profile=profile, base_url=base_url.rstrip("/") if base_url else None, api_key=api_key,
+    return RunSettings(clients=clients, clients_not_run=not_run, profile=profile,
+                       base_url=base_url.rstrip("/") if base_url else None, api_key=api_key,
                        headers=headers, timeout=timeout, models=models, max_body_bytes=opt.max_body_bytes,
                        faults=list(opt.reference_fault), show_secrets=opt.show_secrets,
                        stream_idle_timeout=opt.stream_idle_timeout, stream_timeout=opt.stream_timeout,

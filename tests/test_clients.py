@@ -472,3 +472,61 @@ def test_without_the_clients_extra_auto_judges_nothing_and_says_so(monkeypatch, 
     assert left_out == ("openai-python: not installed (the openai package; pip install 'respcheck[clients]')",
                         "auriko-python: not installed (the auriko package; pip install 'respcheck[clients]')",
                         "openai-node: not run (node not on PATH)")
+
+
+# -- which clients a profile's users use --------------------------------------------------------------------
+def test_a_profile_narrows_auto_to_the_clients_its_users_use(fake_node):
+    names, left_out = registry.select("auto", ("openai-python", "openai-node"), "reference-stateful")
+    assert names == ("openai-python", "openai-node")
+    assert left_out == ("auriko-python: not judged (profile reference-stateful lists the clients its users use: "
+                        "openai-python, openai-node)",)
+    # a client named on the command line is judged whatever the profile lists
+    assert registry.select("auriko-python", ("openai-python",), "p") == (("auriko-python",), ())
+
+
+def test_the_auriko_sdk_cannot_read_a_queued_background_response():
+    """Why reference-stateful leaves auriko-python out: its Response.status knows no `queued`."""
+    queued = replay("responses.create", response_body(status="queued", output=[], usage=None),
+                    request={"model": "m", "input": "x", "background": True})
+    assert verdict_of("auriko-python", queued)[0] == BREAKS
+    assert verdict_of("openai-python", queued)[0] == OK
+
+
+def test_the_clean_stateful_gateway_is_ok_for_the_clients_its_profile_lists(pytester, repo):
+    outcomes = run_suite(pytester, repo, "--profile", "reference-stateful", "--clients", "auto")
+    judged = {name: o.clients for name, o in outcomes.items() if o.clients}
+    assert any(name.startswith("state.") for name in judged)
+    for name, clients in judged.items():
+        assert "auriko-python" not in clients, name
+        assert {v["verdict"] for v in clients.values()} <= {OK, NOT_JUDGED}, (name, clients)
+
+
+# -- the Node client in whole runs (the real npm SDK; skipped without node) ---------------------------------
+def _node_or_skip():
+    reason = registry.unavailable("openai-node")
+    if reason is not None:
+        pytest.skip(f"openai-node {reason}")
+
+
+@pytest.mark.parametrize("fault, verdict, detail", [
+    (None, OK, ""),
+    ("stream_item_added_missing", BREAKS, "missing output at index"),
+    ("object_wrong", DIFFERS, "output_text"),
+])
+def test_the_node_client_in_a_whole_run(fault, verdict, detail, pytester, repo):
+    _node_or_skip()
+    args = ("--clients", "openai-node") + (("--reference-fault", fault) if fault else ())
+    outcomes = run_suite(pytester, repo, *args)
+    verdicts = _verdicts(outcomes, "openai-node")
+    assert verdicts
+    hit = {n for n, v in verdicts.items() if v == verdict}
+    if fault is None:
+        assert set(verdicts.values()) <= {OK, NOT_JUDGED} and hit
+        return
+    # object "chat.completion": the npm SDK computes no output_text (differs), so a user parsing it breaks
+    allowed = {verdict, OK, NOT_JUDGED} | ({BREAKS} if verdict == DIFFERS else set())
+    assert hit and set(verdicts.values()) <= allowed
+    assert all(detail in outcomes[n].clients["openai-node"]["detail"] for n in hit)
+    if fault == "stream_item_added_missing":  # exactly the Responses streams it touches
+        assert hit == {n for n, o in outcomes.items() if o.streamed and o.endpoint == "POST /responses"
+                       and o.clients and o.clients["openai-node"]["verdict"] != NOT_JUDGED}

@@ -44,14 +44,20 @@ def node_module():
     return node
 
 
-def select(spec: str) -> tuple[tuple, tuple]:
-    """--clients LIST -> (the clients to judge with, one line per client left out)."""
+def select(spec: str, profile_clients: tuple = (), profile_name: str = "") -> tuple[tuple, tuple]:
+    """--clients LIST -> (the clients to judge with, one line per client left out). With `auto`, a profile's
+    `settings.clients` (the clients its target's users use) narrows the choice; each client it leaves out is
+    one line too, so a reader sees who did not judge and why."""
     spec = spec.strip()
     if spec == "none":
         return (), ()
     if spec == "auto":
         chosen, left_out = [], []
         for name in KNOWN:
+            if profile_clients and name not in profile_clients:
+                left_out.append(f"{name}: not judged (profile {profile_name} lists the clients its users use: "
+                                f"{', '.join(profile_clients)})")
+                continue
             reason = unavailable(name)
             if reason is None:
                 chosen.append(name)
