@@ -20,7 +20,7 @@ from respcheck.clients.judge import ClientJudge
 from respcheck.clients.python_auriko import AurikoPythonViews
 from respcheck.clients.python_openai import OpenAIPythonViews
 from respcheck.clients.reading import suite_reading
-from respcheck.clients.replay import NotJudged, build_replay, operation_of
+from respcheck.clients.replay import NotJudged, build_replay, operation_of, state_operation
 from respcheck.clients.verdict import BREAKS, DIFFERS, NOT_JUDGED, OK, judge_view, worst
 from respcheck.exchange.client import Exchange
 from suite_runs import run_suite
@@ -245,6 +245,15 @@ def test_operations_by_endpoint():
     assert operation_of("POST", "/chat/completions", True) == "chat.completions.stream"
     assert operation_of("GET", "/models", False) == "models.list"
     assert operation_of("GET", "/models/abc", False) is None  # no client call: not judged
+    assert operation_of("GET", "/responses/resp_1", False) == "responses.retrieve"
+    assert operation_of("GET", "/responses/resp_1", True) is None  # a stored response replayed as a stream
+    assert operation_of("DELETE", "/responses/resp_1", False) == "responses.delete"
+    assert operation_of("POST", "/responses/resp_1/cancel", False) == "responses.cancel"
+    assert operation_of("POST", "/responses/compact", False) == "responses.compact"  # not a response id
+    assert operation_of("POST", "/responses/input_tokens", False) == "responses.input_tokens.count"
+    assert operation_of("GET", "/conversations/conv_1/items", False) == "conversations.items.list"
+    assert state_operation("POST", "/conversations/conv_1") == ("conversations.update",
+                                                                {"conversation_id": "conv_1"})
 
 
 def test_the_worst_step_is_the_cases_verdict():
@@ -499,6 +508,10 @@ def test_the_clean_stateful_gateway_is_ok_for_the_clients_its_profile_lists(pyte
     for name, clients in judged.items():
         assert "auriko-python" not in clients, name
         assert {v["verdict"] for v in clients.values()} <= {OK, NOT_JUDGED}, (name, clients)
+    # the stored-state calls are judged, not passed over
+    for name in ("state.input_items.pages", "state.conversations.lifecycle", "state.delete",
+                 "state.cancel.background", "state.compact.carries_context", "state.input_tokens.count"):
+        assert judged[name]["openai-python"]["verdict"] == OK, name
 
 
 # -- the Node client in whole runs (the real npm SDK; skipped without node) ---------------------------------
@@ -530,3 +543,79 @@ def test_the_node_client_in_a_whole_run(fault, verdict, detail, pytester, repo):
     if fault == "stream_item_added_missing":  # exactly the Responses streams it touches
         assert hit == {n for n, o in outcomes.items() if o.streamed and o.endpoint == "POST /responses"
                        and o.clients and o.clients["openai-node"]["verdict"] != NOT_JUDGED}
+
+
+
+# -- the stored-state calls (every client that has them) -----------------------------------------------------
+def _state_replay(operation: str, body, params: dict, query: dict | None = None, request=None, status=200) -> dict:
+    scripted = replay(operation, body, status=status, request=request)
+    scripted["request"] = request
+    scripted.update(params=params, query=query or {})
+    return scripted
+
+
+PAGE = {"object": "list", "data": [{"type": "message", "id": "msg_1", "role": "user", "status": "completed",
+                                    "content": [{"type": "input_text", "text": "x"}]}],
+        "first_id": "msg_1", "last_id": "msg_1", "has_more": True}
+STATE_REPLAYS = {
+    "retrieve": _state_replay("responses.retrieve", response_body(), {"response_id": "resp_1"},
+                              {"include": "message.output_text.logprobs"}),
+    "input_items": _state_replay("responses.input_items.list", PAGE, {"response_id": "resp_1"},
+                                 {"limit": 1, "order": "asc"}),
+    "delete": _state_replay("responses.delete", {"id": "resp_1", "object": "response.deleted", "deleted": True},
+                            {"response_id": "resp_1"}),
+    "conversation": _state_replay("conversations.retrieve",
+                                  {"id": "conv_1", "object": "conversation", "created_at": 1, "metadata": {"a": "b"}},
+                                  {"conversation_id": "conv_1"}),
+    "gone": _state_replay("responses.retrieve",
+                          {"error": {"message": "gone", "type": "invalid_request_error", "param": None,
+                                     "code": None}}, {"response_id": "resp_1"}, status=404),
+}
+
+
+def _node_views():
+    reason = registry.unavailable("openai-node")
+    if reason is not None:
+        pytest.skip(f"openai-node {reason}")
+    return registry.make_views("openai-node")
+
+
+@pytest.fixture(scope="module")
+def node_views():
+    views = _node_views()
+    yield views
+    views.close()
+
+
+def _state_verdict(views, scripted) -> tuple[str, str]:
+    body = json.loads(base64.b64decode(scripted["body_b64"]))
+    return judge_view(views.view(scripted), scripted["status"],
+                      suite_reading(scripted["operation"], body, scripted["request"]))
+
+
+@pytest.mark.parametrize("name", sorted(STATE_REPLAYS))
+def test_the_stored_state_calls_are_ok_on_a_conforming_answer(name, node_views):
+    for views in (OpenAIPythonViews(), node_views):
+        assert _state_verdict(views, STATE_REPLAYS[name])[0] == OK, (name, views)
+
+
+def test_a_page_is_compared_item_by_item(node_views):
+    """A page's view is its item ids and has_more, as a user reads them (no auto-paging), not only that
+    the call returned: an item the SDKs cannot type (no `type`) still reaches the user, and a page whose
+    ids the suite read otherwise differs."""
+    page = {**PAGE, "data": [{"id": "msg_1"}]}
+    scripted = _state_replay("responses.input_items.list", page, {"response_id": "resp_1"})
+    for views in (OpenAIPythonViews(), node_views):
+        view = views.view(scripted)
+        assert view["values"] == {"item_ids": ["msg_1"], "has_more": True}, views
+        assert judge_view(view, 200, {"item_ids": ["msg_2"], "has_more": True})[0] == DIFFERS
+
+
+def test_a_stored_response_the_sdk_cannot_read_breaks():
+    scripted = _state_replay("responses.retrieve", b"not json", {"response_id": "resp_1"})
+    assert judge_view(OpenAIPythonViews().view(scripted), 200, {})[0] == BREAKS
+
+
+def test_the_auriko_sdk_has_no_stored_state_calls():
+    with pytest.raises(NotJudged, match="the auriko SDK has no call for responses.retrieve"):
+        AurikoPythonViews().view(STATE_REPLAYS["retrieve"])

@@ -100,7 +100,7 @@ def _prepared(step_run):
     if operation is None:
         return None
     try:
-        replay = build_replay(operation, exchange)
+        replay = build_replay(operation, exchange, step_run.path, getattr(step_run, "query", None))
     except NotJudged as reason:
         return step_run.step.name, reason, {}, False
     checker = step_run.stream

@@ -158,6 +158,71 @@ const OPERATIONS = {
   },
 };
 
+// The stored-state calls: ids from the replay's path parameters, list options from its query.
+function idOf(replay, name) {
+  const id = replay.params?.[name];
+  if (typeof id !== 'string' || id === '') throw new DriverError(`params.${name} is not a string`);
+  return id;
+}
+
+function optionsOf(replay, ...names) {
+  const query = replay.query ?? {};
+  const options = {};
+  for (const name of names) if (Object.hasOwn(query, name)) options[name] = query[name];
+  if (typeof options.include === 'string') options.include = [options.include];
+  return options;
+}
+
+// One page as a user reads it (no auto-paging: the next page is another answer).
+function pageValues(page) {
+  const data = Array.isArray(page?.data) ? page.data : [];
+  return { item_ids: data.map((item) => item?.id ?? null), has_more: page?.has_more ?? null };
+}
+
+function conversationValues(conversation) {
+  return { id: conversation?.id ?? null, metadata: conversation?.metadata ?? null };
+}
+
+const STATE_OPERATIONS = {
+  'responses.retrieve': async (client, request, replay) => responseValues(
+    await client.responses.retrieve(idOf(replay, 'response_id'), optionsOf(replay, 'include')), request),
+  'responses.delete': async (client, request, replay) => {
+    await client.responses.delete(idOf(replay, 'response_id'));
+    return {};  // the SDK returns nothing: that it did not throw is the view
+  },
+  'responses.cancel': async (client, request, replay) => {
+    const values = responseValues(await client.responses.cancel(idOf(replay, 'response_id')), request);
+    delete values.output_text;  // this SDK adds its output_text convenience on create and retrieve only
+    return values;
+  },
+  'responses.input_items.list': async (client, request, replay) => pageValues(await client.responses.inputItems.list(
+    idOf(replay, 'response_id'), optionsOf(replay, 'after', 'limit', 'order', 'include'))),
+  'responses.input_tokens.count': async (client, request) => {
+    const counted = await client.responses.inputTokens.count(request ?? {});
+    return { input_tokens: counted?.input_tokens ?? null };
+  },
+  'responses.compact': async (client, request) => {
+    const compacted = await client.responses.compact(request ?? {});
+    const output = Array.isArray(compacted?.output) ? compacted.output : [];
+    return { id: compacted?.id ?? null, output_types: output.map((item) => item?.type ?? null) };
+  },
+  'conversations.create': async (client, request) =>
+    conversationValues(await client.conversations.create(request ?? {})),
+  'conversations.retrieve': async (client, request, replay) =>
+    conversationValues(await client.conversations.retrieve(idOf(replay, 'conversation_id'))),
+  'conversations.update': async (client, request, replay) =>
+    conversationValues(await client.conversations.update(idOf(replay, 'conversation_id'), request ?? {})),
+  'conversations.delete': async (client, request, replay) => {
+    const deleted = await client.conversations.delete(idOf(replay, 'conversation_id'));
+    return { id: deleted?.id ?? null, deleted: deleted?.deleted ?? null };
+  },
+  'conversations.items.list': async (client, request, replay) => pageValues(await client.conversations.items.list(
+    idOf(replay, 'conversation_id'), optionsOf(replay, 'after', 'limit', 'order', 'include'))),
+  'conversations.items.create': async (client, request, replay) =>
+    pageValues(await client.conversations.items.create(idOf(replay, 'conversation_id'), request ?? {})),
+};
+Object.assign(OPERATIONS, STATE_OPERATIONS);
+
 function checkReplay(replay) {
   if (replay === null || typeof replay !== 'object' || Array.isArray(replay)) {
     throw new DriverError('a replay is a JSON object');
@@ -166,6 +231,12 @@ function checkReplay(replay) {
     throw new DriverError(`unknown operation ${oneLine(JSON.stringify(replay.operation))}`);
   }
   if (typeof replay.body_b64 !== 'string') throw new DriverError('body_b64 is not a string');
+  for (const name of ['params', 'query']) {
+    if (replay[name] !== undefined && (replay[name] === null || typeof replay[name] !== 'object'
+                                       || Array.isArray(replay[name]))) {
+      throw new DriverError(`${name} is not an object`);
+    }
+  }
   if (replay.headers !== undefined && (typeof replay.headers !== 'object' || Array.isArray(replay.headers))) {
     throw new DriverError('headers is not an object');
   }
@@ -181,7 +252,7 @@ async function run(replay) {
   const client = new OpenAI({
     apiKey: 'respcheck', baseURL: 'http://respcheck.invalid/v1', maxRetries: 0, fetch: replayFetch(replay, bytes),
   });
-  return OPERATIONS[replay.operation](client, replay.request ?? null);
+  return OPERATIONS[replay.operation](client, replay.request ?? null, replay);
 }
 
 function send(answer) {

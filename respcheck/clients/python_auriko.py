@@ -58,6 +58,10 @@ class AurikoPythonViews:
     def view(self, replay: dict) -> dict:
         from auriko import APIStatusError, AurikoAPIError
 
+        if replay["operation"] not in _OPERATIONS:  # the stored-state calls: the seed gateway is stateless
+            from .replay import NotJudged
+
+            raise NotJudged(f"the auriko SDK has no call for {replay['operation']}")
         self._local.replay, self._local.sent = replay, False
         client = self._client()
         try:

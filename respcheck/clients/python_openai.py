@@ -3,7 +3,10 @@
 The recorded answer is served through an httpx2 MockTransport (openai 3.x
 takes an `httpx2.Client` as http_client) to the SDK's own calls: responses
 create / stream + get_final_response(), chat completions create / stream +
-get_final_completion(), models.list. No retries: each call sees the answer
+get_final_completion(), models.list, and the stored-state calls (responses
+retrieve / delete / cancel / input_items.list / input_tokens.count / compact,
+conversations and their items; ids from the path, options from the query).
+No retries: each call sees the answer
 once. One SDK client per thread; the transport answers with that thread's
 replay. `parsed`: json.loads of the text the SDK exposes (output_text,
 message content) when the request asks for JSON (json_schema, json_object);
@@ -56,7 +59,11 @@ class OpenAIPythonViews:
         self._local.replay, self._local.sent = replay, False
         client = self._client()
         try:
-            values = _OPERATIONS[replay["operation"]](client, replay.get("request"))
+            operation = replay["operation"]
+            if operation in STATE_OPERATIONS:
+                values = STATE_OPERATIONS[operation](client, replay)
+            else:
+                values = _OPERATIONS[operation](client, replay.get("request"))
         except Exception as exc:  # noqa: BLE001 - whatever the SDK raises is the finding
             if not self._local.sent:
                 raise refused(exc) from None
@@ -144,3 +151,91 @@ def _models_list(client, request) -> dict:
 _OPERATIONS = {"responses.create": _responses_create, "responses.stream": _responses_stream,
                "chat.completions.create": _chat_create, "chat.completions.stream": _chat_stream,
                "models.list": _models_list}
+
+
+# -- the stored-state calls: ids from the replay's path, list options from its query ---------------------
+def _options(replay, *names: str) -> dict:
+    query = replay.get("query") or {}
+    options = {name: query[name] for name in names if name in query}
+    if isinstance(options.get("include"), str):
+        options["include"] = [options["include"]]
+    if isinstance(options.get("limit"), str) and options["limit"].isdigit():
+        options["limit"] = int(options["limit"])
+    return options
+
+
+def _page_values(page) -> dict:
+    """One page as a user reads it (no auto-paging: the next page is another answer)."""
+    return {"item_ids": [getattr(item, "id", None) for item in page.data],
+            "has_more": getattr(page, "has_more", None)}
+
+
+def _conversation_values(conversation) -> dict:
+    return {"id": conversation.id, "metadata": conversation.metadata}
+
+
+def _responses_retrieve(client, replay):
+    response_id = replay["params"]["response_id"]
+    return _response_values(client.responses.retrieve(response_id, **_options(replay, "include")),
+                            replay.get("request"))
+
+
+def _responses_delete(client, replay):
+    client.responses.delete(replay["params"]["response_id"])
+    return {}  # the SDK returns nothing: that it did not raise is the view
+
+
+def _responses_cancel(client, replay):
+    return _response_values(client.responses.cancel(replay["params"]["response_id"]), replay.get("request"))
+
+
+def _input_items(client, replay):
+    return _page_values(client.responses.input_items.list(
+        replay["params"]["response_id"], **_options(replay, "after", "limit", "order", "include")))
+
+
+def _input_tokens(client, replay):
+    return {"input_tokens": client.responses.input_tokens.count(**call_kwargs(replay.get("request"))).input_tokens}
+
+
+def _compact(client, replay):
+    compacted = client.responses.compact(**call_kwargs(replay.get("request"), "model"))
+    return {"id": compacted.id, "output_types": [item.type for item in compacted.output]}
+
+
+def _conversation_create(client, replay):
+    return _conversation_values(client.conversations.create(**call_kwargs(replay.get("request"))))
+
+
+def _conversation_retrieve(client, replay):
+    return _conversation_values(client.conversations.retrieve(replay["params"]["conversation_id"]))
+
+
+def _conversation_update(client, replay):
+    return _conversation_values(client.conversations.update(replay["params"]["conversation_id"],
+                                                            **call_kwargs(replay.get("request"), "metadata")))
+
+
+def _conversation_delete(client, replay):
+    deleted = client.conversations.delete(replay["params"]["conversation_id"])
+    return {"id": deleted.id, "deleted": deleted.deleted}
+
+
+def _items_list(client, replay):
+    return _page_values(client.conversations.items.list(
+        replay["params"]["conversation_id"], **_options(replay, "after", "limit", "order", "include")))
+
+
+def _items_create(client, replay):
+    return _page_values(client.conversations.items.create(replay["params"]["conversation_id"],
+                                                          **call_kwargs(replay.get("request"), "items")))
+
+
+STATE_OPERATIONS = {
+    "responses.retrieve": _responses_retrieve, "responses.delete": _responses_delete,
+    "responses.cancel": _responses_cancel, "responses.input_items.list": _input_items,
+    "responses.input_tokens.count": _input_tokens, "responses.compact": _compact,
+    "conversations.create": _conversation_create, "conversations.retrieve": _conversation_retrieve,
+    "conversations.update": _conversation_update, "conversations.delete": _conversation_delete,
+    "conversations.items.list": _items_list, "conversations.items.create": _items_create,
+}

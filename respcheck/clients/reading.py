@@ -11,6 +11,8 @@ from .sdk_common import wants_json
 
 
 def suite_reading(operation: str, body, request: dict | None) -> dict:
+    if operation in _STATE_READINGS:
+        return _STATE_READINGS[operation](body) if isinstance(body, dict) else {}
     if operation.startswith("responses."):
         return _response(body, request) if isinstance(body, dict) else {}
     if operation.startswith("chat."):
@@ -73,3 +75,35 @@ def _chat(body: dict, request) -> dict:
         if parsed is not _UNREADABLE:
             reading["parsed"] = parsed
     return reading
+
+
+# -- the stored-state calls ----------------------------------------------------------------------------
+def _page(body: dict) -> dict:
+    data = body.get("data") if isinstance(body.get("data"), list) else []
+    return {"item_ids": [item.get("id") if isinstance(item, dict) else None for item in data],
+            "has_more": body.get("has_more")}
+
+
+def _conversation(body: dict) -> dict:
+    return {"id": body.get("id"), "metadata": body.get("metadata")}
+
+
+def _compacted(body: dict) -> dict:
+    output = body.get("output") if isinstance(body.get("output"), list) else []
+    return {"id": body.get("id"), "output_types": [i.get("type") if isinstance(i, dict) else None for i in output]}
+
+
+_STATE_READINGS = {
+    "responses.retrieve": lambda body: _response(body, None),
+    "responses.cancel": lambda body: _response(body, None),
+    "responses.delete": lambda body: {},
+    "responses.input_items.list": _page,
+    "conversations.items.list": _page,
+    "conversations.items.create": _page,
+    "responses.input_tokens.count": lambda body: {"input_tokens": body.get("input_tokens")},
+    "responses.compact": _compacted,
+    "conversations.create": _conversation,
+    "conversations.retrieve": _conversation,
+    "conversations.update": _conversation,
+    "conversations.delete": lambda body: {"id": body.get("id"), "deleted": body.get("deleted")},
+}

@@ -14,6 +14,51 @@ _POST_OPERATIONS = {"/responses": ("responses.create", "responses.stream"),
                     "/chat/completions": ("chat.completions.create", "chat.completions.stream")}
 
 
+# The stored-state endpoints (logical path patterns, each `{name}` one path segment) and the SDK call for
+# each method. A stored response replayed as a stream (GET ...?stream=true) has no call here: not judged.
+_STATE_OPERATIONS = {
+    ("GET", "/responses/{response_id}"): "responses.retrieve",
+    ("DELETE", "/responses/{response_id}"): "responses.delete",
+    ("POST", "/responses/{response_id}/cancel"): "responses.cancel",
+    ("GET", "/responses/{response_id}/input_items"): "responses.input_items.list",
+    ("POST", "/responses/input_tokens"): "responses.input_tokens.count",
+    ("POST", "/responses/compact"): "responses.compact",
+    ("POST", "/conversations"): "conversations.create",
+    ("GET", "/conversations/{conversation_id}"): "conversations.retrieve",
+    ("POST", "/conversations/{conversation_id}"): "conversations.update",
+    ("DELETE", "/conversations/{conversation_id}"): "conversations.delete",
+    ("GET", "/conversations/{conversation_id}/items"): "conversations.items.list",
+    ("POST", "/conversations/{conversation_id}/items"): "conversations.items.create",
+}
+_FIXED_SEGMENTS = frozenset({"input_tokens", "compact"})  # /responses/compact is no response id
+
+
+def _match(pattern: str, path: str) -> dict | None:
+    """The path's `{name}` segments by name, or None when it does not match."""
+    wanted, given = pattern.strip("/").split("/"), path.strip("/").split("/")
+    if len(wanted) != len(given):
+        return None
+    found = {}
+    for want, got in zip(wanted, given):
+        if want.startswith("{"):
+            if not got or got in _FIXED_SEGMENTS:
+                return None
+            found[want[1:-1]] = got
+        elif want != got:
+            return None
+    return found
+
+
+def state_operation(method: str, path: str) -> tuple[str, dict] | None:
+    """(the SDK call, its path parameters) for a stored-state endpoint, else None."""
+    for (want_method, pattern), operation in _STATE_OPERATIONS.items():
+        if method == want_method:
+            params = _match(pattern, path)
+            if params is not None:
+                return operation, params
+    return None
+
+
 class NotJudged(Exception):
     """The step's answer cannot be handed to a client faithfully (the reason)."""
 
@@ -26,10 +71,13 @@ def operation_of(method: str, path: str, streaming: bool) -> str | None:
         return _POST_OPERATIONS[logical][1 if streaming else 0]
     if method == "GET" and logical == "/models":
         return "models.list"
+    state = state_operation(method, logical)
+    if state is not None and not (streaming and method == "GET"):
+        return state[0]
     return None
 
 
-def build_replay(operation: str, exchange) -> dict:
+def build_replay(operation: str, exchange, path: str = "", query: dict | None = None) -> dict:
     """The replay dict of one answered exchange; NotJudged when its bytes
     are not all there (a stream past the kept size, a body cut by a limit)."""
     if exchange.status is None:
@@ -48,9 +96,14 @@ def build_replay(operation: str, exchange) -> dict:
         if exchange.error and "stopped reading" in exchange.error:
             raise NotJudged(f"the body is not complete: {exchange.error}")
         raw = exchange.body
-    return {"operation": operation, "request": _request_json(exchange.request_body),
-            "status": exchange.status, "headers": dict(exchange.response_headers),
-            "body_b64": base64.b64encode(raw).decode("ascii")}
+    replay = {"operation": operation, "request": _request_json(exchange.request_body),
+              "status": exchange.status, "headers": dict(exchange.response_headers),
+              "body_b64": base64.b64encode(raw).decode("ascii")}
+    state = state_operation(exchange.method, path.split("?", 1)[0].rstrip("/")) if path else None
+    if state is not None:  # the stored-state calls take ids from the path and options from the query
+        replay["params"] = state[1]
+        replay["query"] = {str(k): v for k, v in (query or {}).items()}
+    return replay
 
 
 def body_of(replay: dict) -> bytes:

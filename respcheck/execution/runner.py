@@ -34,6 +34,7 @@ class StepRun:
     stream: StreamChecker | None = None  # for streamed steps: the events and what they built
     path: str = ""  # the logical endpoint path (what the checks, and the client verdicts, decide on)
     streaming: bool = False  # the request asked for a stream
+    query: dict | None = None  # the request's query parameters (the stored-state calls' options)
 
     def __repr__(self) -> str:  # short, and free of bodies (a gateway may echo the key in them)
         status = self.exchange.status if self.exchange is not None else None
@@ -214,7 +215,7 @@ def run_case(case: Case, client: Client, profile: Profile, models: dict[str, str
                                  lambda: client.send(method, wire_path, query=request.get("query"), headers=headers,
                                                      body=body))
         step_run = StepRun(step, exchange, expect, decision if decision.kind == "reject" else None, checker,
-                           path=path, streaming=streaming)
+                           path=path, streaming=streaming, query=request.get("query"))
         run.steps.append(step_run)
         if exchange.error:
             run.failures.append(Failure("transport", exchange.error, step=name))
