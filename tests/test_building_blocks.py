@@ -92,3 +92,17 @@ def test_masking_and_curl():
     assert "'Authorization: Bearer ***'" in line and "'X-Api-Key: ***'" in line
     assert "--data-binary" in line
     assert Masker(["sk-abcdef123456"], show=True).text("sk-abcdef123456") == "sk-abcdef123456"
+
+
+def test_two_unequal_containers_are_told_apart_where_they_first_part():
+    """A long expected value used to be clipped to the same prefix on both sides; the place shows the difference."""
+    from respcheck.model.matchers import mismatch
+
+    want = [{"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
+             "content": [{"type": "output_text", "text": "PONG", "annotations": []}]}]
+    got = [{**want[0], "content": [{"type": "output_text", "text": "PING", "annotations": []}]}]
+    assert mismatch(want, got) == "at [0].content[0].text: expected 'PONG', got 'PING'"
+    assert mismatch({"equals": {"a": [1, 2]}}, {"a": [1, 2, 3]}) == "at a (length): expected 2, got 3"
+    assert mismatch({"equals": {"a": 1}}, {"a": 1, "b": 2}) == "at b: expected nothing (the field is missing), got 2"
+    assert mismatch("x", "y") == "expected 'x', got 'y'"
+    assert mismatch(want, [dict(want[0])]) is None  # equal values still pass

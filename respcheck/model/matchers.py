@@ -106,10 +106,41 @@ def _equal(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _first_difference(want: Any, got: Any, where: str = "") -> tuple[str, Any, Any] | None:
+    """Where two unequal JSON values first part (a JSON-path suffix), and the two values there."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        for key in list(want) + [k for k in got if k not in want]:
+            if key not in got or key not in want:
+                return f"{where}.{key}", want.get(key, MISSING), got.get(key, MISSING)
+            found = _first_difference(want[key], got[key], f"{where}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(want, list) and isinstance(got, list):
+        for index, (a, b) in enumerate(zip(want, got)):
+            found = _first_difference(a, b, f"{where}[{index}]")
+            if found:
+                return found
+        if len(want) != len(got):
+            return f"{where} (length)", len(want), len(got)
+        return None
+    return None if _equal(want, got) else (where, want, got)
+
+
+def _unequal(want: Any, got: Any) -> str:
+    """`expected X, got Y`; for two containers, where they first part, so a long value's difference is seen."""
+    if isinstance(want, (dict, list)) and type(want) is type(got):
+        found = _first_difference(want, got)
+        if found and found[0]:
+            where, a, b = found
+            return f"at {where.lstrip('.')}: expected {describe(a)}, got {describe(b)}"
+    return f"expected {describe(want)}, got {describe(got)}"
+
+
 def mismatch(spec: Any, value: Any) -> str | None:
     if not isinstance(spec, dict):
         if value is MISSING or not _equal(value, spec):
-            return f"expected {describe(spec)}, got {describe(value)}"
+            return _unequal(spec, value) if value is not MISSING else f"expected {describe(spec)}, got {describe(value)}"
         return None
     for op, arg in spec.items():
         reason = _check(op, arg, value)
@@ -134,7 +165,7 @@ def _check(op: str, arg: Any, value: Any) -> str | None:
     if value is MISSING:
         return f"expected a value ({op} {describe(arg)}), got {got}"
     if op == "equals":
-        return None if _equal(value, arg) else f"expected {describe(arg)}, got {got}"
+        return None if _equal(value, arg) else _unequal(arg, value)
     if op == "in":
         return None if any(_equal(value, a) for a in arg) else f"expected one of {describe(arg)}, got {got}"
     if op == "type":
