@@ -28,12 +28,14 @@ def _groups() -> dict[str, dict]:
     return {entry["model_name"]: entry["litellm_params"] for entry in config["model_list"]}
 
 
-def test_config_has_a_native_and_a_bridged_group_per_reference_model():
+def test_config_has_a_native_a_bridged_and_a_stateful_group_per_reference_model():
     groups = _groups()
     for model_id in MODELS:
         native, bridged = groups.get(model_id), groups.get(f"bridge-{model_id}")
         assert native == {"model": f"openai/{model_id}", "api_base": "{{UPSTREAM}}", "api_key": "{{UPSTREAM_KEY}}"}, \
             model_id
+        assert groups.get(f"state-{model_id}") == {"model": f"openai/{model_id}", "api_base": "{{STATE_UPSTREAM}}",
+                                                   "api_key": "{{UPSTREAM_KEY}}"}, model_id
         assert bridged is not None and bridged.get("use_chat_completions_api") is True, model_id
         assert bridged["model"] == f"openai/{model_id}", model_id
 
@@ -46,7 +48,7 @@ def test_config_never_retries():
 
 def test_profiles_name_the_config_groups():
     groups = _groups()
-    for name, prefix in (("litellm", ""), ("litellm-bridge", "bridge-")):
+    for name, prefix in (("litellm", ""), ("litellm-bridge", "bridge-"), ("litellm-stateful", "state-")):
         profile = yaml.safe_load((ROOT / "suites" / "profiles" / f"{name}.yaml").read_text(encoding="utf-8"))
         for role, model in profile["models"].items():
             assert model in groups and model.startswith(prefix), (name, role, model)
@@ -60,7 +62,7 @@ def test_peer_run_is_green(tmp_path):
     if done.returncode == CANNOT_INSTALL:
         pytest.skip(f"LiteLLM cannot be installed here: {done.stderr.strip()[-500:]}")
     assert done.returncode == 0, f"run.py exited {done.returncode}:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
-    for profile in ("litellm", "litellm-bridge"):
+    for profile in ("litellm", "litellm-bridge", "litellm-stateful"):
         counts = json.loads((report / profile / "results.json").read_text(encoding="utf-8"))["counts"]
         ran = sum(counts.get(k, 0) for k in ("passed", "failed", "xfailed", "xpassed", "flaky", "error"))
         assert counts.get("failed", 0) == 0 and counts.get("error", 0) == 0 and counts.get("xpassed", 0) == 0, counts

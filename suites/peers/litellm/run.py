@@ -1,6 +1,8 @@
 """Run the conformance suite against a real LiteLLM proxy in front of the
-embedded reference gateway, with the shipped profiles litellm and
-litellm-bridge, and exit non-zero unless both runs are green.
+embedded reference gateway, with the shipped profiles litellm,
+litellm-bridge and litellm-stateful (LiteLLM's native pass-through before
+the reference's stateful mode, `respcheck serve --stateful`: the stored-
+response API through LiteLLM), and exit non-zero unless every run is green.
 
     python suites/peers/litellm/run.py [--report-dir DIR] [--keep-logs] [-- PYTEST ARGS]
 
@@ -31,7 +33,7 @@ from peer_processes import Server, free_port, start, stop, wait_ready  # noqa: E
 from peer_venv import InstallError, ensure_venv  # noqa: E402
 
 REPO = HERE.parents[2]
-PROFILES = ("litellm", "litellm-bridge")
+PROFILES = ("litellm", "litellm-bridge", "litellm-stateful")
 UPSTREAM_KEY = "rc-local-key"
 # Ready in 6-9 s on an idle 2-core machine; a loaded CI box gets far more.
 LITELLM_START_BUDGET = 120.0
@@ -57,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                              "(they are always kept when something fails)")
     parser.add_argument("--cache-dir", default=None, help="where the LiteLLM virtualenv lives (see above)")
     parser.add_argument("--profile", action="append", choices=PROFILES, default=None,
-                        help="run only this profile (repeatable; default both)")
+                        help="run only this profile (repeatable; default all three)")
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for both pytest runs (after --)")
     return parser
 
@@ -71,9 +73,10 @@ def cache_root(explicit: str | None) -> Path:
     return Path(base) / "respcheck"
 
 
-def render_config(upstream: str, master_key: str) -> str:
+def render_config(upstream: str, state_upstream: str, master_key: str) -> str:
     text = (HERE / "config.template.yaml").read_text(encoding="utf-8")
-    for name, value in {"UPSTREAM": upstream, "UPSTREAM_KEY": UPSTREAM_KEY, "MASTER_KEY": master_key}.items():
+    for name, value in {"UPSTREAM": upstream, "STATE_UPSTREAM": state_upstream, "UPSTREAM_KEY": UPSTREAM_KEY,
+                        "MASTER_KEY": master_key}.items():
         text = text.replace("{{" + name + "}}", value)
     return text
 
@@ -116,10 +119,18 @@ def main(argv: list[str] | None = None) -> int:
                           report_root / "reference.log", cwd=REPO)
         servers.append(reference)
         upstream = f"http://127.0.0.1:{ref_port}/v1"
+        state_port = free_port()
+        stateful = start("stateful reference gateway", [sys.executable, "-m", "respcheck", "serve", "--stateful",
+                                                        "--port", str(state_port), "--api-key", UPSTREAM_KEY],
+                         report_root / "reference-stateful.log", cwd=REPO)
+        servers.append(stateful)
+        state_upstream = f"http://127.0.0.1:{state_port}/v1"
         config = workdir / "config.yaml"
-        config.write_text(render_config(upstream, master_key), encoding="utf-8")
-        (report_root / "litellm-config.yaml").write_text(render_config(upstream, "sk-***"), encoding="utf-8")
+        config.write_text(render_config(upstream, state_upstream, master_key), encoding="utf-8")
+        (report_root / "litellm-config.yaml").write_text(render_config(upstream, state_upstream, "sk-***"),
+                                                         encoding="utf-8")
         wait_ready(reference, f"{upstream}/models", UPSTREAM_KEY, REFERENCE_START_BUDGET)
+        wait_ready(stateful, f"{state_upstream}/models", UPSTREAM_KEY, REFERENCE_START_BUDGET)
 
         proxy_port = free_port()
         litellm = start("LiteLLM proxy", [str(venv / "bin" / "litellm"), "--config", str(config), "--host",
@@ -127,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                         report_root / "litellm.log", env={**os.environ, **LITELLM_ENV}, cwd=workdir)
         servers.append(litellm)
         wait_ready(litellm, f"http://127.0.0.1:{proxy_port}/health/liveliness", master_key, LITELLM_START_BUDGET)
-        print(f"litellm peer: reference at {upstream}, LiteLLM at http://127.0.0.1:{proxy_port}/v1 "
+        print(f"litellm peer: reference at {upstream} (stateful at {state_upstream}), LiteLLM at http://127.0.0.1:{proxy_port}/v1 "
               f"({time.monotonic() - started:.0f} s)", flush=True)
 
         outcomes = {}
@@ -145,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         if failed or args.keep_logs:
             print(f"litellm peer: logs and config kept in {report_root}", flush=True)
         else:
-            for name in ("litellm.log", "reference.log", "litellm-config.yaml"):
+            for name in ("litellm.log", "reference.log", "reference-stateful.log", "litellm-config.yaml"):
                 (report_root / name).unlink(missing_ok=True)
 
     for profile, (code, counts) in outcomes.items():
