@@ -457,6 +457,8 @@ STREAM_PROBES = {
     "stream_completed_empty_output": (TEXT, lambda r: bool(r.terminals)
                                       and r.terminals[-1]["response"]["output"] == []),
     "stream_item_added_missing": (TEXT, lambda r: r.error is None and not r.of_type("response.output_item.added")),
+    "stream_part_added_missing": (TEXT, lambda r: r.error is None and bool(r.of_type("response.output_text.delta"))
+                                  and not r.of_type("response.content_part.added")),
     "stream_item_done_missing": (TEXT, lambda r: r.error is None and not r.of_type("response.output_item.done")),
     "stream_two_terminals": (TEXT, lambda r: len(r.terminals) > 1),
     "stream_event_after_terminal": (TEXT, lambda r: bool(_after_terminal(r))),
@@ -495,7 +497,7 @@ def _broken_stream_probes(http, server) -> set[str]:
 
 def test_stream_fault_table_covers_every_stream_fault():
     stream_faults = {name for name, fault in FAULTS.items() if fault.area == "streaming"}
-    assert set(STREAM_PROBES) == stream_faults and len(stream_faults) == 29
+    assert set(STREAM_PROBES) == stream_faults and len(stream_faults) == 30
     for name in stream_faults:
         assert FAULTS[name].rule.startswith("stream.") or FAULTS[name].rule == "usage.present"
 

@@ -110,6 +110,7 @@ _FAULT_LIST = [
     Fault("stream_completed_empty_output", "sends the terminal event with response.output []",
           "stream.reconstruct", "streaming"),
     Fault("stream_item_added_missing", "never sends response.output_item.added", "stream.item_order", "streaming"),
+    Fault("stream_part_added_missing", "never sends response.content_part.added", "stream.item_order", "streaming"),
     Fault("stream_item_done_missing", "never sends response.output_item.done", "stream.item_order", "streaming"),
     Fault("stream_two_terminals", "sends the terminal event twice", "stream.terminal", "streaming"),
     Fault("stream_event_after_terminal", "sends an empty output_text.delta after the terminal event",

@@ -154,7 +154,8 @@ class _Walk:
         added = {**part, field: ""}
         if "logprobs" in added:
             added["logprobs"] = []
-        yield {"type": "response.content_part.added", **where, "part": added}
+        if "stream_part_added_missing" not in self.faults:
+            yield {"type": "response.content_part.added", **where, "part": added}
         self.parts_seen += 1
         chunks = text_chunks(text)
         # Each delta carries the logprob entry of its token (the tokens are these same chunks).
