@@ -31,10 +31,10 @@ def _rewriting(app, gateway):
 
 
 class SplitPathGateway:
-    """`split=False`: the plain reference layout, only counting requests."""
+    """`split=False`: the plain reference layout, only counting requests; `stateful`: its stateful mode."""
 
-    def __init__(self, faults=(), split: bool = True):
-        self.app = create_app([DEFAULT_API_KEY], faults)
+    def __init__(self, faults=(), split: bool = True, stateful: bool = False):
+        self.app = create_app([DEFAULT_API_KEY], faults, stateful=stateful)
         self.split = split
         self.requests = 0  # HTTP requests received
         self.api_key = DEFAULT_API_KEY

@@ -1,4 +1,4 @@
-"""`respcheck profile init`: a profile written from probes, within 40 requests,
+"""`respcheck profile init`: a profile written from probes, within 60 requests,
 with which the suite passes on the clean reference gateway, and which stays a
 valid profile whatever single fault the gateway has."""
 
@@ -71,6 +71,38 @@ def test_the_whole_suite_passes_with_the_generated_profile(clean, pytester, tmp_
     ran = _ran(outcomes)
     assert {name: o.text[:300] for name, o in ran.items() if o.outcome != "passed"} == {}
     assert len(ran) >= 85
+
+
+STORED_API = ("responses.store", "responses.previous_response_id", "responses.previous_response_id.not_found",
+              "responses.background", "responses.retrieve", "responses.retrieve.stream", "responses.input_items",
+              "responses.cancel", "responses.delete", "responses.conversations", "responses.input_tokens",
+              "responses.compact")
+
+
+def test_init_on_a_stateful_gateway_finds_the_stored_response_api_and_the_suite_passes(pytester, tmp_path):
+    """previous_response_id is chained to the response kept with store: true (the first probe's was
+    store: false, which a stateful target rightly does not find), and the stored-response endpoints are
+    probed one by one; the state cases then run, and pass."""
+    with SplitPathGateway(split=False, stateful=True) as gateway:
+        result = _init(gateway, gateway.origin + "/v1")
+        assert result.problems == [] and result.requests == gateway.requests <= MAX_REQUESTS
+        capabilities = yaml.safe_load(result.text)["capabilities"]
+        assert {cap: capabilities.get(cap) for cap in STORED_API} == {cap: "supported" for cap in STORED_API}
+        assert "not probed" not in result.text  # the budget holds every probe
+        profile = tmp_path / "stateful.yaml"
+        profile.write_text(result.text, encoding="utf-8")
+        outcomes = run_suite(pytester, REPO, "--base-url", gateway.origin + "/v1", "--api-key", gateway.api_key,
+                             "--profile", str(profile), "--concurrency", "4", "--report-dir", str(tmp_path / "r"))
+    ran = _ran(outcomes)
+    assert {name: o.text[:300] for name, o in ran.items() if o.outcome != "passed"} == {}
+    assert len([name for name in ran if name.startswith("state.")]) >= 14
+
+
+def test_init_on_the_stateless_gateway_declares_no_stored_response_endpoint(clean):
+    capabilities = yaml.safe_load(clean[1].text)["capabilities"]
+    assert capabilities["responses.store"] != "supported"
+    for cap in ("responses.retrieve", "responses.input_items", "responses.delete", "responses.conversations"):
+        assert cap not in capabilities, cap  # nothing was stored to ask for: left undeclared, skipped
 
 
 def test_init_finds_split_paths_from_the_origin_and_the_suite_passes_through_them(pytester, tmp_path):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..exchange.client import Client, Target
 from ..report.secrets import Masker
-from . import chat_routing, probes
+from . import chat_routing, probes, state_probes
 from .endpoints import Survey, is_origin, probe_directory, probe_listing_by_endpoint, probe_models, request_id_header
 from .findings import Entry, Findings
 from .prober import MAX_REQUESTS, PROBE_SENDS, BudgetSpent, Prober, clean
@@ -26,8 +26,8 @@ from .writer import problems, profile_name, render
 # Most valuable first: when the budget runs out, what is left undeclared gates the fewest cases.
 PROBES = (
     probes.probe_responses, probes.probe_chat, probes.probe_stream,
-    probes.probe_errors, probes.probe_auth, probes.probe_state, probes.probe_tools, probes.probe_structured,
-    probes.probe_vision, probes.probe_reasoning, probes.probe_logprobs, probes.probe_truncation,
+    probes.probe_errors, probes.probe_auth, probes.probe_state, state_probes.probe_stored, probes.probe_tools,
+    probes.probe_structured, probes.probe_vision, probes.probe_reasoning, probes.probe_logprobs, probes.probe_truncation,
     chat_routing.probe_unavailable, chat_routing.probe_routing, chat_routing.probe_chat_features,
     chat_routing.probe_chat_stream, probes.probe_failure, probes.probe_vision_refused,
     chat_routing.probe_responses_only, probes.probe_inputs, probes.probe_triggers, chat_routing.probe_chat_failure,
@@ -36,7 +36,8 @@ PROBES = (
 
 
 # These send to the Responses endpoint with the text model: without both they have nothing to ask.
-NEEDS_RESPONSES = frozenset(p for p in PROBES if p.__module__ == probes.__name__) - {probes.probe_responses}
+NEEDS_RESPONSES = frozenset(p for p in PROBES if p.__module__ in (probes.__name__, state_probes.__name__)) \
+    - {probes.probe_responses}
 
 
 @dataclass

@@ -29,6 +29,8 @@ class Survey:
     directory: dict | None = None
     roles: dict[str, str] = field(default_factory=dict)
     first_response: dict | None = None  # a 200 Response body, for previous_response_id
+    stored_id: str | None = None  # a response the target kept (store: true), for the stored-response probes
+    background_id: str | None = None  # a background response, to cancel
 
     def send(self, method: str, path: str, body=None, **kwargs) -> Answer:
         answer = self.prober.send(method, path, body, **kwargs)

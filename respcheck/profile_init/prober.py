@@ -14,7 +14,7 @@ from ..exchange.client import Client
 from ..model.jsonpath import MISSING
 from ..report.secrets import Masker
 
-MAX_REQUESTS = 40
+MAX_REQUESTS = 60
 # A probe goes out at most this often (a resend after a kept-alive connection
 # closed unanswered included): the budget keeps room for the worst case.
 PROBE_SENDS = 2
@@ -91,7 +91,7 @@ class Prober:
                 answer.frame_count += 1
                 if len(answer.frames) < KEPT_FRAMES:
                     answer.frames.append(frame)
-            exchange = self.client.send_stream(method, path, headers=headers, body=content, on_frame=keep)
+            exchange = self.client.send_stream(method, path, headers=headers, body=content, on_frame=keep, query=query)
         else:
             exchange = self.client.send(method, path, query=query, headers=headers, body=content)
         self.sent += 1 + exchange.resent

@@ -213,15 +213,23 @@ def probe_state(survey: Survey) -> None:
         return
     text = _model(survey, "text")
     stored = _post(survey, "responses", {"model": text, "input": PONG, "store": True})
-    _stateful(survey, "responses.store", stored, "store: true", _body(stored).get("store") is True)
-    first = (survey.first_response or {}).get("id")
+    kept = stored.ok and _body(stored).get("store") is True
+    _stateful(survey, "responses.store", stored, "store: true", kept)
+    if kept and isinstance(_body(stored).get("id"), str):
+        survey.stored_id = _body(stored)["id"]
+    # Chain to a response the target kept: the first one was sent with store: false, and a stateful target
+    # rightly answers previous_response_not_found for it.
+    first = survey.stored_id or (survey.first_response or {}).get("id")
     if isinstance(first, str):
         follow = _post(survey, "responses", {"model": text, "previous_response_id": first,
                                              "input": "What is my code word? Reply with the code word only."})
         _stateful(survey, "responses.previous_response_id", follow, "previous_response_id",
                   _body(follow).get("previous_response_id") == first)
     background = _post(survey, "responses", {"model": text, "input": PONG, "background": True})
-    _stateful(survey, "responses.background", background, "background: true", _body(background).get("background") is True)
+    backgrounded = _body(background).get("background") is True
+    _stateful(survey, "responses.background", background, "background: true", backgrounded)
+    if background.ok and backgrounded and isinstance(_body(background).get("id"), str):
+        survey.background_id = _body(background)["id"]
 
 
 def probe_inputs(survey: Survey) -> None:
