@@ -77,9 +77,10 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--fail-on", choices=("any", "regression", "compat"), default="any",
                     help="Exit non-zero on any failing case (default), only on new failures against --baseline "
                          "(regression), or only when a real client breaks on an answer (compat).")
-    group.addoption("--clients", metavar="LIST", default="auto",
+    group.addoption("--clients", metavar="LIST", default=None,
                     help="Real clients each answer is replayed into for a client verdict: auto (default: every "
-                         "installed one), none, or names, e.g. openai-python,openai-node (`respcheck clients`).")
+                         "installed one), none, or names, e.g. openai-python,openai-node (`respcheck clients`; "
+                         "environment: RESPCHECK_CLIENTS).")
     group.addoption("--retries", metavar="N", type=int, default=0,
                     help="Retry a case up to N times when only semantic rules (the model's text) failed; a pass "
                          "on retry is reported as flaky. Schema, order and status failures are never retried.")
@@ -198,7 +199,8 @@ def _clients(opt, profile) -> tuple[tuple, tuple]:
     from .clients.registry import ClientsError, select
 
     try:
-        return select(getattr(opt, "clients", "none") or "none", tuple(profile.settings.get("clients") or ()),
+        spec = getattr(opt, "clients", None) or os.environ.get("RESPCHECK_CLIENTS") or "auto"
+        return select(spec, tuple(profile.settings.get("clients") or ()),
                       profile.name)
     except ClientsError as exc:
         raise UsageError(str(exc)) from None

@@ -625,3 +625,14 @@ def test_a_stored_response_the_sdk_cannot_read_breaks():
 def test_the_auriko_sdk_has_no_stored_state_calls():
     with pytest.raises(NotJudged, match="the auriko SDK has no call for responses.retrieve"):
         AurikoPythonViews().view(STATE_REPLAYS["retrieve"])
+
+
+def test_the_environment_names_the_clients_and_the_option_wins(pytester, repo, monkeypatch):
+    one_case = (str(repo / "cases" / "responses" / "text.yaml"), "-k", "string_input", "--rootdir", str(repo),
+                "-p", "no:cacheprovider", "--report-dir", "")
+    monkeypatch.setenv("RESPCHECK_CLIENTS", "openai-python")
+    pytester.runpytest_inprocess(*one_case).stdout.fnmatch_lines(["respcheck: client verdicts: openai-python"])
+    pytester.runpytest_inprocess(*one_case, "--clients", "none").stdout.fnmatch_lines(
+        ["respcheck: client verdicts: none"])
+    monkeypatch.setenv("RESPCHECK_CLIENTS", "openai-java")
+    pytester.runpytest_inprocess(*one_case).stderr.fnmatch_lines(["*unknown client 'openai-java'*"])

@@ -86,6 +86,7 @@ def test_the_ci_recipe_runs_as_written(fresh_python, tmp_path):
         args[args.index("--base-url") + 1] = f"http://127.0.0.1:{port}/v1"
         args[args.index("--profile") + 1] = str(REPO / "suites" / "profiles" / "reference.yaml")
         env = {**os.environ, "RESPCHECK_API_KEY": "rc-recipe-key"}
+        env.pop("RESPCHECK_CLIENTS", None)  # as a user runs it: client verdicts on (tests/conftest.py turns them off)
         result = subprocess.run([str(fresh_python), "-m", "pytest", *args, "-p", "no:cacheprovider"], cwd=tmp_path, env=env, capture_output=True, text=True,
                                 timeout=600)
     finally:
