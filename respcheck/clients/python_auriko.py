@@ -14,11 +14,9 @@ joins the text parts of the SDK's typed message items, as its user would."""
 
 from __future__ import annotations
 
-import threading
 from importlib.util import find_spec
 
-from .replay import body_of
-from .sdk_common import call_kwargs, raised, refused, served_headers, with_parsed
+from .sdk_common import MockServedViews, call_kwargs, raised, with_parsed
 
 NAME = "auriko-python"
 
@@ -27,60 +25,43 @@ def installed() -> bool:
     return find_spec("auriko") is not None
 
 
-class AurikoPythonViews:
+class AurikoPythonViews(MockServedViews):
+    http_module = "httpx"
+
     def __init__(self):
         import auriko
 
+        super().__init__()
         self.version = auriko.__version__
-        self._local = threading.local()
 
-    def _client(self):
-        client = getattr(self._local, "client", None)
-        if client is None:
-            import auriko
-            import httpx
-
-            client = auriko.Client(api_key="rc-client-replay", base_url="http://replay.invalid/v1", max_retries=0)
-            client._httpx.close()
-            client._httpx = httpx.Client(base_url=client.base_url, headers=client._default_headers,
-                                         transport=httpx.MockTransport(self._answer))
-            self._local.client = client
-        return client
-
-    def _answer(self, request):
+    def make_client(self, answer):
+        """Its Client builds its own httpx.Client with no transport option: one with the mock is swapped in."""
+        import auriko
         import httpx
 
-        replay = self._local.replay
-        self._local.sent = True
-        return httpx.Response(replay["status"], headers=served_headers(replay), content=body_of(replay),
-                              request=request)
+        client = auriko.Client(api_key="rc-client-replay", base_url="http://replay.invalid/v1", max_retries=0)
+        client._httpx.close()
+        client._httpx = httpx.Client(base_url=client.base_url, headers=client._default_headers,
+                                     transport=httpx.MockTransport(answer))
+        return client
 
     def view(self, replay: dict) -> dict:
-        from auriko import APIStatusError, AurikoAPIError
-
         if replay["operation"] not in _OPERATIONS:  # the stored-state calls: the seed gateway is stateless
             from .replay import NotJudged
 
             raise NotJudged(f"the auriko SDK has no call for {replay['operation']}")
-        self._local.replay, self._local.sent = replay, False
-        client = self._client()
-        try:
-            values = _OPERATIONS[replay["operation"]](client, replay.get("request"))
-        except AurikoAPIError as exc:
-            if not self._local.sent:
-                raise refused(exc) from None
+        return super().view(replay)
+
+    def call(self, client, replay: dict) -> dict:
+        return _OPERATIONS[replay["operation"]](client, replay.get("request"))
+
+    def raised_view(self, exc: Exception) -> dict:
+        from auriko import APIStatusError, AurikoAPIError
+
+        if isinstance(exc, AurikoAPIError):
             return {"raised": raised(exc, status=exc.status_code, api_error=isinstance(exc, APIStatusError),
                                      code=exc.code), "values": {}}
-        except Exception as exc:  # noqa: BLE001 - whatever the SDK raises is the finding
-            if not self._local.sent:
-                raise refused(exc) from None
-            return {"raised": raised(exc, status=None, api_error=False), "values": {}}
-        finally:
-            self._local.replay = None
-        return {"raised": None, "values": values}
-
-    def close(self) -> None:
-        pass
+        return {"raised": raised(exc, status=None, api_error=False), "values": {}}
 
 
 def _response_values(response, request) -> dict:

@@ -14,11 +14,9 @@ a text that is not JSON is `parse_error` (sdk_common.with_parsed)."""
 
 from __future__ import annotations
 
-import threading
 from importlib.util import find_spec
 
-from .replay import body_of
-from .sdk_common import call_kwargs, raised, refused, served_headers, with_parsed
+from .sdk_common import MockServedViews, call_kwargs, raised, with_parsed
 
 NAME = "openai-python"
 _TERMINALS = ("response.completed", "response.incomplete", "response.failed")
@@ -28,52 +26,30 @@ def installed() -> bool:
     return find_spec("openai") is not None and find_spec("httpx2") is not None
 
 
-class OpenAIPythonViews:
+class OpenAIPythonViews(MockServedViews):
+    http_module = "httpx2"  # openai 3.x takes an httpx2.Client as http_client
+
     def __init__(self):
         import openai
 
+        super().__init__()
         self.version = openai.__version__
-        self._local = threading.local()
 
-    def _client(self):
-        client = getattr(self._local, "client", None)
-        if client is None:
-            import httpx2
-            import openai
-
-            http = httpx2.Client(transport=httpx2.MockTransport(self._answer))
-            client = openai.OpenAI(api_key="rc-client-replay", base_url="http://replay.invalid/v1",
-                                   max_retries=0, http_client=http)
-            self._local.client = client
-        return client
-
-    def _answer(self, request):
+    def make_client(self, answer):
         import httpx2
+        import openai
 
-        replay = self._local.replay
-        self._local.sent = True
-        return httpx2.Response(replay["status"], headers=served_headers(replay), content=body_of(replay),
-                               request=request)
+        return openai.OpenAI(api_key="rc-client-replay", base_url="http://replay.invalid/v1", max_retries=0,
+                             http_client=httpx2.Client(transport=httpx2.MockTransport(answer)))
 
-    def view(self, replay: dict) -> dict:
-        self._local.replay, self._local.sent = replay, False
-        client = self._client()
-        try:
-            operation = replay["operation"]
-            if operation in STATE_OPERATIONS:
-                values = STATE_OPERATIONS[operation](client, replay)
-            else:
-                values = _OPERATIONS[operation](client, replay.get("request"))
-        except Exception as exc:  # noqa: BLE001 - whatever the SDK raises is the finding
-            if not self._local.sent:
-                raise refused(exc) from None
-            return _raised_view(exc)
-        finally:
-            self._local.replay = None
-        return {"raised": None, "values": values}
+    def call(self, client, replay: dict) -> dict:
+        operation = replay["operation"]
+        if operation in STATE_OPERATIONS:
+            return STATE_OPERATIONS[operation](client, replay)
+        return _OPERATIONS[operation](client, replay.get("request"))
 
-    def close(self) -> None:
-        pass
+    def raised_view(self, exc: Exception) -> dict:
+        return _raised_view(exc)
 
 
 def _raised_view(exc: Exception) -> dict:

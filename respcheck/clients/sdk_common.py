@@ -4,6 +4,7 @@ serves them, the raise as a view records it, the structured-output JSON."""
 from __future__ import annotations
 
 import json
+import threading
 
 # The exchange keeps a decoded body: the transport must not decode it again,
 # and its length is the bytes' own.
@@ -73,3 +74,60 @@ def refused(exc: BaseException):
     from .replay import NotJudged
 
     return NotJudged(f"the client does not send this request ({type(exc).__name__}: {one_line(exc)})")
+
+
+class MockServedViews:
+    """What the Python clients' views share: one SDK client per thread, whose
+    mock transport answers with that thread's replay, and a view that turns
+    whatever the SDK raised into the finding (or, when the SDK raised before
+    sending anything, into `not judged`). A subclass makes the client
+    (`make_client`, given the transport's answer function), runs the call
+    (`call`) and describes a raise (`raised_view`); `http_module` is the httpx
+    its SDK takes (httpx or httpx2)."""
+
+    http_module = "httpx"
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def make_client(self, answer):
+        raise NotImplementedError
+
+    def call(self, client, replay: dict) -> dict:
+        raise NotImplementedError
+
+    def raised_view(self, exc: Exception) -> dict:
+        raise NotImplementedError
+
+    def _answer(self, request):
+        import importlib
+
+        http = importlib.import_module(self.http_module)
+        replay = self._local.replay
+        self._local.sent = True
+        return http.Response(replay["status"], headers=served_headers(replay), content=_body(replay),
+                             request=request)
+
+    def view(self, replay: dict) -> dict:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self.make_client(self._answer)
+        self._local.replay, self._local.sent = replay, False
+        try:
+            values = self.call(client, replay)
+        except Exception as exc:  # noqa: BLE001 - whatever the SDK raises is the finding
+            if not self._local.sent:
+                raise refused(exc) from None
+            return self.raised_view(exc)
+        finally:
+            self._local.replay = None
+        return {"raised": None, "values": values}
+
+    def close(self) -> None:
+        pass
+
+
+def _body(replay: dict) -> bytes:
+    from .replay import body_of
+
+    return body_of(replay)
